@@ -1,0 +1,94 @@
+/**
+ * The cross-request cache: a keyv store (in memory by default; pluggable, e.g. Redis) with a TTL per
+ * kind of data, single-flight for concurrent identical misses, and per-(connection, kind) generations
+ * for invalidation across every caller scope. Entries hold the vendor's body text, so any store can
+ * keep them and no decimal ever passes through a JS number.
+ */
+import Keyv from "keyv";
+
+export interface CacheEntry {
+  /** Payload (the vendor body text). */
+  v: string;
+  /** When it was fetched, epoch ms. */
+  t: number;
+}
+
+export interface CacheResult {
+  payload: string;
+  fetchedAt: number;
+  fromCache: boolean;
+}
+
+export interface ResponseCacheOptions {
+  /** A keyv store adapter (a Map by default). */
+  store?: Keyv["opts"]["store"];
+  namespace?: string;
+  now?: () => number;
+}
+
+export class ResponseCache {
+  private readonly keyv: Keyv<CacheEntry | number>;
+  private readonly inflight = new Map<string, Promise<CacheResult>>();
+  private readonly now: () => number;
+  /** Counters for benchmarks and tests. */
+  readonly stats = { hits: 0, misses: 0, joined: 0 };
+
+  constructor(options: ResponseCacheOptions = {}) {
+    this.keyv = new Keyv<CacheEntry | number>({ store: options.store ?? new Map(), namespace: options.namespace ?? "gw" });
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The invalidation generation of one kind of data of one connection. */
+  async generation(connectionId: string, kind: string): Promise<number> {
+    const g = await this.keyv.get(generationKey(connectionId, kind));
+    return typeof g === "number" ? g : 0;
+  }
+
+  /** Makes every cached entry of that kind unreachable, for every caller scope. */
+  async invalidate(connectionId: string, kind: string): Promise<void> {
+    const g = await this.generation(connectionId, kind);
+    await this.keyv.set(generationKey(connectionId, kind), g + 1);
+  }
+
+  /**
+   * Returns the cached payload, or loads it once however many callers miss at the same time.
+   * A `ttlMs` of 0 skips storing (still single-flight).
+   */
+  async getOrLoad(key: string, ttlMs: number, load: () => Promise<string>): Promise<CacheResult> {
+    const hit = await this.keyv.get(key);
+    if (hit && typeof hit === "object") {
+      this.stats.hits++;
+      return { payload: hit.v, fetchedAt: hit.t, fromCache: true };
+    }
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.stats.joined++;
+      return pending;
+    }
+    this.stats.misses++;
+    const promise = (async () => {
+      const payload = await load();
+      const fetchedAt = this.now();
+      if (ttlMs > 0) await this.keyv.set(key, { v: payload, t: fetchedAt }, ttlMs);
+      return { payload, fetchedAt, fromCache: false };
+    })();
+    this.inflight.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  async clear(): Promise<void> {
+    await this.keyv.clear();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.keyv.disconnect();
+  }
+}
+
+function generationKey(connectionId: string, kind: string): string {
+  return `gen|${encodeURIComponent(connectionId)}|${kind}`;
+}

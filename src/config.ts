@@ -1,0 +1,237 @@
+/**
+ * Gateway configuration: a JSON file named by GATEWAY_CONFIG, validated whole at start with messages
+ * that name the field. Every secret field takes a literal or `{ "env": "NAME" }` and becomes a Secret.
+ * PORT and HOST choose where the gateway listens.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { Secret } from "./domain/secret";
+import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
+import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
+
+const secretField = z.union([
+  z.string().min(1, "must not be empty"),
+  z.object({ env: z.string().min(1, "must name an environment variable") }).strict(),
+]);
+
+const connectionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+const baseUrl = z
+  .string()
+  .url("must be an absolute URL")
+  .refine((u) => /^https?:\/\//.test(u), "must be an http or https URL");
+
+const keeperMsp = z
+  .object({
+    id: connectionId,
+    vendor: z.literal("keeper-msp"),
+    name: z.string().optional(),
+    baseUrl: baseUrl.default("https://keepersecurity.com"),
+    apiToken: secretField,
+  })
+  .strict();
+
+const keeperDistributor = z
+  .object({
+    id: connectionId,
+    vendor: z.literal("keeper-distributor"),
+    name: z.string().optional(),
+    baseUrl: baseUrl.default("https://keepersecurity.com"),
+    partnerKey: secretField,
+    secret: secretField,
+    vendorName: z.string().min(1, "must not be empty"),
+  })
+  .strict();
+
+const plannedVendors = ["webex-wholesale", "microsoft-marketplace", "microsoft-partner-billing"] as const;
+
+const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor], {
+  errorMap: (issue, ctx) =>
+    issue.code === "invalid_union_discriminator"
+      ? {
+          message: `must be one of keeper-msp, keeper-distributor (${plannedVendors.join(", ")} are not supported yet)`,
+        }
+      : { message: ctx.defaultError },
+});
+
+const fileSchema = z
+  .object({
+    auth: z
+      .object({
+        issuer: z.string().min(1),
+        audience: z.string().min(1),
+        hs256Secret: secretField.optional(),
+        jwksUrl: baseUrl.optional(),
+      })
+      .strict()
+      .refine((a) => Boolean(a.hs256Secret) !== Boolean(a.jwksUrl), "needs exactly one of hs256Secret or jwksUrl"),
+    connections: z.array(connection).min(1, "must list at least one connection"),
+    cache: z
+      .object({
+        redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+        ttlSeconds: z
+          .object({
+            currentUsage: z.number().int().nonnegative(),
+            accounts: z.number().int().nonnegative(),
+            openPeriod: z.number().int().nonnegative(),
+            closedPeriod: z.number().int().nonnegative(),
+            catalogue: z.number().int().nonnegative(),
+          })
+          .partial()
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    upstream: z
+      .object({
+        requestDeadlineMs: z.number().int().positive(),
+        connectTimeoutMs: z.number().int().positive(),
+        headersTimeoutMs: z.number().int().positive(),
+        bodyTimeoutMs: z.number().int().positive(),
+        maxAttempts: z.number().int().min(1).max(10),
+        baseDelayMs: z.number().int().nonnegative(),
+        maxDelayMs: z.number().int().nonnegative(),
+        maxRetryAfterSeconds: z.number().int().nonnegative(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.connections.forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["connections", i, "id"], message: `duplicate connection id "${c.id}"` });
+      seen.add(c.id);
+    });
+  });
+
+type FileConfig = z.infer<typeof fileSchema>;
+
+export type ConnectionConfig =
+  | { id: string; vendor: "keeper-msp"; name?: string; baseUrl: string; apiToken: Secret }
+  | { id: string; vendor: "keeper-distributor"; name?: string; baseUrl: string; partnerKey: Secret; secret: Secret; vendorName: string };
+
+export interface CallerAuthConfig {
+  issuer: string;
+  audience: string;
+  hs256Secret?: Secret;
+  jwksUrl?: string;
+}
+
+export interface GatewayConfig {
+  auth: CallerAuthConfig;
+  connections: ConnectionConfig[];
+  ttls: CacheTtls;
+  /** Redis for the response cache; in-memory when absent. */
+  redisUrl?: string;
+  http: HttpSettings;
+  requestDeadlineMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function fieldPath(path: Array<string | number>): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
+}
+
+/** Validates a parsed configuration object; resolves `{env}` secrets from `env`. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const result = fileSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${fieldPath(i.path) || "(root)"}: ${i.message}`));
+  }
+  const cfg: FileConfig = result.data;
+  const problems: string[] = [];
+  const secret = (value: string | { env: string }, path: string): Secret => {
+    if (typeof value === "string") return new Secret(value);
+    const fromEnv = env[value.env];
+    if (fromEnv === undefined || fromEnv === "") {
+      problems.push(`${path}: environment variable ${value.env} is not set`);
+      return new Secret("");
+    }
+    return new Secret(fromEnv);
+  };
+
+  const connections: ConnectionConfig[] = cfg.connections.map((c, i) => {
+    const at = `connections[${i}]`;
+    if (c.vendor === "keeper-msp") {
+      return { id: c.id, vendor: c.vendor, name: c.name, baseUrl: c.baseUrl, apiToken: secret(c.apiToken, `${at}.apiToken`) };
+    }
+    return {
+      id: c.id,
+      vendor: c.vendor,
+      name: c.name,
+      baseUrl: c.baseUrl,
+      partnerKey: secret(c.partnerKey, `${at}.partnerKey`),
+      secret: secret(c.secret, `${at}.secret`),
+      vendorName: c.vendorName,
+    };
+  });
+
+  const auth: CallerAuthConfig = {
+    issuer: cfg.auth.issuer,
+    audience: cfg.auth.audience,
+    hs256Secret: cfg.auth.hs256Secret ? secret(cfg.auth.hs256Secret, "auth.hs256Secret") : undefined,
+    jwksUrl: cfg.auth.jwksUrl,
+  };
+  if (problems.length) throw new ConfigError(problems);
+
+  const t = cfg.cache?.ttlSeconds ?? {};
+  const s = (v: number | undefined, fallbackMs: number) => (v === undefined ? fallbackMs : v * 1000);
+  const u = cfg.upstream ?? {};
+  return {
+    auth,
+    connections,
+    redisUrl: cfg.cache?.redisUrl,
+    ttls: {
+      currentUsageMs: s(t.currentUsage, DEFAULT_TTLS.currentUsageMs),
+      accountsMs: s(t.accounts, DEFAULT_TTLS.accountsMs),
+      openPeriodMs: s(t.openPeriod, DEFAULT_TTLS.openPeriodMs),
+      closedPeriodMs: s(t.closedPeriod, DEFAULT_TTLS.closedPeriodMs),
+      catalogueMs: s(t.catalogue, DEFAULT_TTLS.catalogueMs),
+    },
+    http: {
+      ...DEFAULT_HTTP_SETTINGS,
+      ...(u.connectTimeoutMs !== undefined && { connectTimeoutMs: u.connectTimeoutMs }),
+      ...(u.headersTimeoutMs !== undefined && { headersTimeoutMs: u.headersTimeoutMs }),
+      ...(u.bodyTimeoutMs !== undefined && { bodyTimeoutMs: u.bodyTimeoutMs }),
+      ...(u.maxAttempts !== undefined && { maxAttempts: u.maxAttempts }),
+      ...(u.baseDelayMs !== undefined && { baseDelayMs: u.baseDelayMs }),
+      ...(u.maxDelayMs !== undefined && { maxDelayMs: u.maxDelayMs }),
+      ...(u.maxRetryAfterSeconds !== undefined && { maxRetryAfterMs: u.maxRetryAfterSeconds * 1000 }),
+    },
+    requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
+  };
+}
+
+/** Reads and validates the file named by GATEWAY_CONFIG (JSON). */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError([`GATEWAY_CONFIG: cannot read ${path}: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseConfig(raw, env);
+}
+
+export function listenAddress(env: NodeJS.ProcessEnv = process.env): { port: number; host: string } {
+  const port = env.PORT === undefined || env.PORT === "" ? 4000 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: "${env.PORT}" is not a port number`]);
+  return { port, host: env.HOST || "127.0.0.1" };
+}

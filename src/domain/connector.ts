@@ -1,0 +1,101 @@
+/**
+ * The contract every vendor connector implements. Resolvers never call connectors directly:
+ * per-request DataLoaders do (graphql/loaders.ts), so each distinct upstream call happens once per operation.
+ */
+import type { Logger } from "pino";
+import type { BillingPeriod } from "./period";
+import type {
+  ConnectionInfo,
+  PartnerRecord,
+  ProductRecord,
+  Sourced,
+  StatementRecord,
+  SubscriptionRecord,
+  UsageSnapshot,
+} from "./model";
+
+/** What a caller may see: the `connections` claim of its token, plus a stable key for cache scoping. */
+export interface CallerScope {
+  subject: string;
+  tenant: string | null;
+  connections: "*" | ReadonlySet<string>;
+  /** Stable, non-secret key derived from tenant and connections; part of every cache key. */
+  key: string;
+}
+
+export function scopeAllows(scope: CallerScope, connectionId: string): boolean {
+  return scope.connections === "*" || scope.connections.has(connectionId);
+}
+
+/** The time budget of one GraphQL request; upstream work never outlives it. */
+export interface Deadline {
+  /** Epoch ms at which the request gives up. */
+  readonly at: number;
+  /** Aborted when the deadline passes (or the request ends). */
+  readonly signal: AbortSignal;
+  remainingMs(): number;
+}
+
+/** Per-call context every connector method receives. */
+export interface CallContext {
+  scope: CallerScope;
+  deadline: Deadline;
+  requestId: string;
+  logger: Logger;
+}
+
+/** A lifecycle action's outcome, with the vendor's own message. */
+export interface LifecycleResult {
+  message: string;
+  subscription: SubscriptionRecord | null;
+}
+
+export interface CreateTrialInput {
+  name: string;
+  email: string;
+  country: string;
+  vendorInternalId: string;
+  phone?: string;
+  zipCode?: string;
+  state?: string;
+  city?: string;
+  street?: string;
+  showPricingInMspConsole?: boolean;
+}
+
+export interface CreatedTrial {
+  vendorPartnerId: string;
+  subscription: SubscriptionRecord;
+  contactFirstName: string | null;
+  contactLastName: string | null;
+  locale: string | null;
+}
+
+/** Account lifecycle operations (Keeper distributor). Never retried: they change state at the vendor. */
+export interface AccountLifecycle {
+  createTrialAccount(call: CallContext, input: CreateTrialInput): Promise<CreatedTrial>;
+  convertToPaid(call: CallContext, vendorInternalId: string): Promise<LifecycleResult>;
+  activateExpiredAccount(call: CallContext, vendorInternalId: string): Promise<LifecycleResult>;
+  cancelPaidAccount(call: CallContext, vendorPartnerId: string): Promise<LifecycleResult>;
+  removeAccount(call: CallContext, vendorPartnerId: string): Promise<LifecycleResult>;
+}
+
+export interface VendorConnector {
+  readonly info: ConnectionInfo;
+  /** The partner this connection authenticates as; known without an upstream call. */
+  readonly rootPartner: PartnerRecord;
+  /** Partners below `partnerKey` (a distributor's linked MSPs). */
+  listSubPartners(call: CallContext, partnerKey: string): Promise<Sourced<PartnerRecord[]>>;
+  /** Current usage of the partner and of each of its managed companies. */
+  getCurrentUsage(call: CallContext, partnerKey: string): Promise<Sourced<UsageSnapshot>>;
+  /** The partner's statement for a month, or null when the vendor has none at this level. */
+  getStatement(call: CallContext, partnerKey: string, period: BillingPeriod): Promise<Sourced<StatementRecord | null>>;
+  /** A product for an id met on a usage or invoice row, from the published catalogue: no upstream call. */
+  productFor(productKey: string, reportedName: string | null): ProductRecord;
+  /** The vendor's product catalogue as this connection sees it. */
+  listProducts(call: CallContext): Promise<Sourced<ProductRecord[]>>;
+  /** Present only for contracts with lifecycle operations. */
+  readonly lifecycle?: AccountLifecycle;
+  /** Drops cached data of this connection (after a lifecycle change). */
+  invalidate(what: "accounts" | "usage" | "all"): Promise<void>;
+}

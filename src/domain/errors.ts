@@ -1,0 +1,93 @@
+/**
+ * Typed errors. Each has a fixed `extensions.code` (STYLE.md, Errors). Vendor errors carry where they
+ * came from but never the cause's text on the wire: causes may hold URLs, headers or bodies.
+ */
+import { GraphQLError } from "graphql";
+import type { Vendor } from "./model";
+
+export type ErrorCode =
+  | "BAD_USER_INPUT"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "VENDOR_NOT_CONFIGURED"
+  | "VENDOR_UNAVAILABLE"
+  | "VENDOR_AUTH_FAILED"
+  | "VENDOR_RATE_LIMITED"
+  | "VENDOR_REJECTED"
+  | "VENDOR_BAD_RESPONSE"
+  | "INTERNAL_SERVER_ERROR";
+
+export class BadUserInputError extends GraphQLError {
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code: "BAD_USER_INPUT", ...extra } });
+    this.name = "BadUserInputError";
+  }
+}
+
+export class UnauthenticatedError extends GraphQLError {
+  constructor(message = "A valid bearer token is required") {
+    super(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+    this.name = "UnauthenticatedError";
+  }
+}
+
+export class ForbiddenError extends GraphQLError {
+  constructor(message = "Not allowed for this caller") {
+    super(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
+    this.name = "ForbiddenError";
+  }
+}
+
+export type VendorErrorCode =
+  | "VENDOR_NOT_CONFIGURED"
+  | "VENDOR_UNAVAILABLE"
+  | "VENDOR_AUTH_FAILED"
+  | "VENDOR_RATE_LIMITED"
+  | "VENDOR_REJECTED"
+  | "VENDOR_BAD_RESPONSE";
+
+export interface VendorErrorDetails {
+  vendor: Vendor;
+  connectionId: string;
+  upstreamStatus?: number;
+  /** The vendor's own error code or message, when it gave one (already free of secrets: vendor text only). */
+  upstreamCode?: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+  /** Internal only: never serialised. */
+  cause?: unknown;
+}
+
+const DEFAULT_MESSAGES: Record<VendorErrorCode, string> = {
+  VENDOR_NOT_CONFIGURED: "No connection is configured for this vendor",
+  VENDOR_UNAVAILABLE: "The vendor is unavailable",
+  VENDOR_AUTH_FAILED: "The vendor rejected the gateway's credentials",
+  VENDOR_RATE_LIMITED: "The vendor is rate limiting requests",
+  VENDOR_REJECTED: "The vendor rejected the request",
+  VENDOR_BAD_RESPONSE: "The vendor sent a response the gateway cannot read",
+};
+
+export class VendorError extends GraphQLError {
+  readonly code: VendorErrorCode;
+  readonly details: VendorErrorDetails;
+
+  constructor(code: VendorErrorCode, details: VendorErrorDetails, message?: string) {
+    const extensions: Record<string, unknown> = {
+      code,
+      vendor: details.vendor,
+      connectionId: details.connectionId,
+    };
+    if (details.upstreamStatus !== undefined) extensions.upstreamStatus = details.upstreamStatus;
+    if (details.upstreamCode !== undefined) extensions.upstreamCode = details.upstreamCode;
+    if (details.requestId !== undefined) extensions.requestId = details.requestId;
+    if (details.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = details.retryAfterSeconds;
+    super(`${message ?? DEFAULT_MESSAGES[code]} (connection ${details.connectionId})`, { extensions });
+    this.name = "VendorError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isVendorError(err: unknown): err is VendorError {
+  return err instanceof VendorError;
+}

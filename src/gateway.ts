@@ -1,0 +1,211 @@
+/**
+ * createGateway(deps): the HTTP server (GraphQL on POST/GET /graphql, the playground on GET with
+ * text/html, /healthz), Apollo Server, caller authentication, and one context per request: caller
+ * scope, deadline, DataLoaders. Used by main.ts, the tests and the benchmarks.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import { createCallerAuthenticator, makeScope } from "./auth/caller";
+import { ResponseCache, type ResponseCacheOptions } from "./cache/store";
+import type { GatewayConfig } from "./config";
+import type { CallerScope } from "./domain/connector";
+import type { VendorConnector } from "./domain/connector";
+import { UnauthenticatedError } from "./domain/errors";
+import { scrubSecrets } from "./domain/secret";
+import type { GatewayContext } from "./graphql/context";
+import { createErrorFormatter } from "./graphql/errors";
+import { Loaders } from "./graphql/loaders";
+import { createPlaygroundHandler } from "./graphql/playground";
+import { gatewayPluginInputCheck } from "./graphql/plugins/input-check";
+import { gatewayPluginPartialErrors } from "./graphql/plugins/partial-errors";
+import { ConnectorRegistry } from "./graphql/registry";
+import { buildGatewaySchema } from "./graphql/schema";
+import { createDeadline } from "./http/deadline";
+import { createDispatcher } from "./http/upstream";
+import { createLogger } from "./logger";
+import { createConnector } from "./vendors";
+import { exampleOperations, type ExampleOperation } from "./graphql/examples";
+
+export const GRAPHQL_PATH = "/graphql";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger?: Logger;
+  /** A keyv store for the response cache (memory by default). */
+  cacheStore?: ResponseCacheOptions["store"];
+  now?: () => number;
+  random?: () => number;
+  port?: number;
+  host?: string;
+  /** Sandbox mode: callers without a token get the full scope; the playground is pre-filled with this token. */
+  sandbox?: { devToken: string };
+  /** Operations shown in the playground. */
+  examples?: ExampleOperation[];
+}
+
+export interface Gateway {
+  url: string;
+  graphqlUrl: string;
+  cache: ResponseCache;
+  registry: ConnectorRegistry;
+  connectors: VendorConnector[];
+  stop(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error("body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger();
+  const now = options.now ?? Date.now;
+  const cache = new ResponseCache({ store: options.cacheStore, now });
+  const dispatcher: Dispatcher = createDispatcher(config.http);
+  const connectors = config.connections.map((c) =>
+    createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random }),
+  );
+  const registry = new ConnectorRegistry(connectors);
+  const authenticate = createCallerAuthenticator(config.auth);
+  const formatError = createErrorFormatter(logger);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema: await buildGatewaySchema(),
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    plugins: [ApolloServerPluginLandingPageDisabled(), gatewayPluginInputCheck(), gatewayPluginPartialErrors(formatError)],
+  });
+  await apollo.start();
+
+  const playground = createPlaygroundHandler({ endpoint: GRAPHQL_PATH, token: options.sandbox?.devToken, examples: options.examples ?? exampleOperations(now(), null) });
+
+  async function callerScope(req: IncomingMessage): Promise<CallerScope> {
+    const header = req.headers.authorization;
+    if (options.sandbox && !header) return makeScope("sandbox", null, "*");
+    return authenticate(header);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://gateway.local");
+    if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (req.method === "GET" && playground(req, res)) return;
+    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
+
+    let scope: CallerScope;
+    try {
+      scope = await callerScope(req);
+    } catch (err) {
+      const message = err instanceof UnauthenticatedError ? err.message : "A valid bearer token is required";
+      return sendJson(res, 401, { errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, { "www-authenticate": "Bearer" });
+    }
+
+    let body: unknown;
+    if (req.method === "POST") {
+      let text: string;
+      try {
+        text = await readBody(req);
+      } catch {
+        return sendJson(res, 413, { errors: [{ message: "Request body too large", extensions: { code: "BAD_REQUEST" } }] });
+      }
+      try {
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        return sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const requestId = randomUUID();
+    const deadline = createDeadline(config.requestDeadlineMs, now);
+    try {
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
+        context: async () => {
+          const requestLogger = logger.child({ requestId });
+          const call = { scope, deadline, requestId, logger: requestLogger };
+          return {
+            requestId,
+            scope,
+            call,
+            registry,
+            loaders: new Loaders(registry, call),
+            logger: requestLogger,
+            now,
+            partialErrors: [],
+            sandbox: Boolean(options.sandbox),
+          };
+        },
+      });
+      res.statusCode = result.status ?? 200;
+      for (const [name, value] of result.headers) res.setHeader(name, value);
+      res.setHeader("x-request-id", requestId);
+      if (result.body.kind === "complete") {
+        res.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "request failed");
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  return {
+    url,
+    graphqlUrl: `${url}${GRAPHQL_PATH}`,
+    cache,
+    registry,
+    connectors,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await dispatcher.close();
+      await cache.disconnect();
+    },
+  };
+}

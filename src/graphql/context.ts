@@ -1,0 +1,25 @@
+import type { GraphQLError } from "graphql";
+import type { Logger } from "pino";
+import type { CallContext, CallerScope } from "../domain/connector";
+import type { Loaders } from "./loaders";
+import type { ConnectorRegistry } from "./registry";
+
+/** An error that degrades part of a list without nulling it: appended to the response's errors. */
+export interface PartialError {
+  error: GraphQLError;
+  path: ReadonlyArray<string | number>;
+}
+
+/** What every resolver gets. Built per request in gateway.ts. */
+export interface GatewayContext {
+  requestId: string;
+  scope: CallerScope;
+  call: CallContext;
+  registry: ConnectorRegistry;
+  loaders: Loaders;
+  logger: Logger;
+  now: () => number;
+  partialErrors: PartialError[];
+  /** True in sandbox mode (shown on Query.gateway). */
+  sandbox: boolean;
+}

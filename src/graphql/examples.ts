@@ -1,0 +1,51 @@
+/**
+ * Example operations shown in the playground: the `.graphql` files of schema/operations, which are
+ * also what `npm run codegen` types and what a test validates against the schema.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { formatBillingPeriod, periodOf, previousPeriod } from "../domain/period";
+
+export interface ExampleOperation {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+export function lastMonth(now: number = Date.now()): string {
+  return formatBillingPeriod(previousPeriod(periodOf(new Date(now))));
+}
+
+/** schema/operations, found from here whether running from src/ (tests) or dist/src/ (npm start). */
+export function operationsDir(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, "schema", "operations");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error("schema/operations not found");
+}
+
+export function readOperations(): Array<{ file: string; text: string }> {
+  const dir = operationsDir();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".graphql"))
+    .sort()
+    .map((file) => ({ file, text: readFileSync(join(dir, file), "utf8") }));
+}
+
+/** Playground tabs, with variables that work against the sandbox. */
+export function exampleOperations(now: number, sandbox: { distributorConnectionId: string; trialAccount: string } | null): ExampleOperation[] {
+  const period = lastMonth(now);
+  const order = ["month-overview.graphql", "invoice-lines.graphql", "accounts.graphql", "customer-usage.graphql", "convert-to-paid.graphql"];
+  const ops = readOperations().sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file));
+  return ops.map(({ file, text }) => {
+    const name = /(?:query|mutation)\s+(\w+)/.exec(text)?.[1] ?? file;
+    const variables: Record<string, unknown> = {};
+    if (text.includes("$period")) variables.period = period;
+    if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
+    if (text.includes("$input") && sandbox) {
+      variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };
+    }
+    return { name, query: text, variables: Object.keys(variables).length ? variables : undefined };
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Domain records as the GraphQL layer passes them to field resolvers: the record plus its global id
+ * and provenance. Pure constructors; no vendor calls.
+ */
+import type {
+  CompanyRecord,
+  InvoiceLineRecord,
+  PartnerRecord,
+  ProductRecord,
+  Provenance,
+  StatementRecord,
+  SubscriptionRecord,
+  UsageRecord,
+  Vendor,
+} from "../domain/model";
+import { formatBillingPeriod } from "../domain/period";
+import { reconcile, type Reconciliation } from "../domain/reconcile";
+import { globalId } from "./ids";
+
+export type PartnerNode = PartnerRecord & { id: string; source: Provenance | null };
+export type CompanyNode = Omit<CompanyRecord, "usage"> & {
+  id: string;
+  /** Null when the company was met on an invoice line: its usage is then loaded on demand. */
+  usage: UsageRecord[] | null;
+  source: Provenance;
+};
+export type SubscriptionNode = SubscriptionRecord & { id: string; externalId: string; source: Provenance };
+export type ProductNode = ProductRecord & { id: string; externalId: string };
+export type UsageNode = UsageRecord & { connectionId: string; vendor: Vendor };
+export type LineNode = Omit<InvoiceLineRecord, "source"> & {
+  lineKey: string;
+  sourceDocument: InvoiceLineRecord["source"];
+  source: Provenance;
+};
+export type InvoiceNode = StatementRecord & { id: string; source: Provenance; reconciliation(): Reconciliation };
+
+export function partnerNode(record: PartnerRecord, source: Provenance | null): PartnerNode {
+  return { ...record, id: globalId("partner", record.connectionId, record.key), source };
+}
+
+export function companyNode(record: CompanyRecord, source: Provenance): CompanyNode {
+  return { ...record, id: globalId("company", record.connectionId, record.partnerKey, record.key), source };
+}
+
+export function companyFromLine(line: LineNode): CompanyNode | null {
+  if (line.companyKey === null) return null;
+  return {
+    connectionId: line.connectionId,
+    vendor: line.vendor,
+    partnerKey: line.partnerKey,
+    key: line.companyKey,
+    id: globalId("company", line.connectionId, line.partnerKey, line.companyKey),
+    name: line.companyName,
+    plan: null,
+    externalIds: line.companyExternalIds,
+    invitedUsers: null,
+    maximumAllowedUsers: null,
+    usage: null,
+    source: line.source,
+  };
+}
+
+export function subscriptionNode(record: SubscriptionRecord, source: Provenance): SubscriptionNode {
+  return { ...record, id: globalId("subscription", record.connectionId, record.key), externalId: record.key, source };
+}
+
+export function productNode(record: ProductRecord): ProductNode {
+  return { ...record, id: globalId("product", record.connectionId, record.key), externalId: record.key };
+}
+
+export function usageNode(record: UsageRecord, connectionId: string, vendor: Vendor): UsageNode {
+  return { ...record, connectionId, vendor };
+}
+
+export function lineNode(record: InvoiceLineRecord, source: Provenance): LineNode {
+  const { source: document, ...rest } = record;
+  return { ...rest, lineKey: record.id, id: globalId("line", record.connectionId, record.id), sourceDocument: document, source };
+}
+
+export function invoiceNode(statement: StatementRecord, source: Provenance): InvoiceNode {
+  let memo: Reconciliation | undefined;
+  return {
+    ...statement,
+    id: globalId("invoice", statement.connectionId, statement.partnerKey, formatBillingPeriod(statement.period)),
+    source,
+    reconciliation: () => (memo ??= reconcile(statement)),
+  };
+}

@@ -1,0 +1,46 @@
+/** Relay-style pages over lists the gateway has assembled (vendors here are unpaginated). */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export interface Page<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+export function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`, "utf8").toString("base64url");
+}
+
+/** The offset a cursor points at, or an error message. */
+export function decodeCursor(cursor: string): number | string {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const m = /^o:(\d{1,9})$/.exec(text);
+  return m ? Number(m[1]) : `"${cursor.slice(0, 40)}" is not a valid cursor`;
+}
+
+export function checkFirst(first: number | null | undefined): string | undefined {
+  if (first === null || first === undefined) return undefined;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) return `first must be between 0 and ${MAX_PAGE_SIZE}`;
+  return undefined;
+}
+
+/** Input has been checked before execution (plugins/input-check.ts); a bad cursor here is a bug. */
+export function paginate<T>(items: T[], first?: number | null, after?: string | null): Page<T> {
+  const start = after ? (decodeCursor(after) as number) + 1 : 0;
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  const slice = items.slice(start, start + size);
+  const edges = slice.map((node, i) => ({ cursor: encodeCursor(start + i), node }));
+  return {
+    edges,
+    nodes: slice,
+    pageInfo: {
+      hasNextPage: start + slice.length < items.length,
+      hasPreviousPage: start > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount: items.length,
+  };
+}

@@ -1,0 +1,254 @@
+/** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
+import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { money } from "../../domain/money";
+import type { BillingPeriod } from "../../domain/period";
+import type { GatewayContext } from "../context";
+import { globalId, parseGlobalId } from "../ids";
+import {
+  companyFromLine,
+  partnerNode,
+  productNode,
+  subscriptionNode,
+  usageNode,
+  type CompanyNode,
+  type InvoiceNode,
+  type LineNode,
+  type PartnerNode,
+  type ProductNode,
+  type SubscriptionNode,
+  type UsageNode,
+} from "../nodes";
+import { paginate, type Page } from "../pagination";
+import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
+import { Connection, Money, Provenance } from "../types/common.type";
+import {
+  Invoice,
+  InvoiceLine,
+  InvoiceLineConnection,
+  ManagedCompany,
+  ManagedCompanyConnection,
+  Partner,
+  PartnerConnection,
+  Product,
+  Reconciliation,
+  Subscription,
+  SubscriptionConnection,
+  Usage,
+} from "../types/entities.type";
+import { PageArgs } from "../types/inputs";
+import { connectorFor, findPartner, hasBillingData, rootPartnerNode } from "./access";
+import { companiesOf, linesOf, statementOf } from "./query.resolver";
+
+@Resolver(() => Partner)
+export class PartnerResolver {
+  @FieldResolver(() => Connection)
+  connection(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext): Connection {
+    return { ...connectorFor(ctx, partner.connectionId).info };
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async name(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext): Promise<string | null> {
+    if (partner.name !== null) return partner.name;
+    if (!hasBillingData(partner)) return null;
+    // Keeper's Admin API names the MSP only in its usage bodies.
+    return (await ctx.loaders.loadUsage(partner.connectionId, partner.key)).value.partnerName;
+  }
+
+  @FieldResolver(() => Partner, { nullable: true })
+  async parent(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
+    if (partner.parentKey === null) return null;
+    const connector = connectorFor(ctx, partner.connectionId);
+    if (connector.rootPartner.key === partner.parentKey) return rootPartnerNode(connector);
+    return findPartner(ctx, partner.connectionId, partner.parentKey);
+  }
+
+  @FieldResolver(() => PartnerConnection, { nullable: true })
+  async subPartners(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext, @Args() page: PageArgs): Promise<Page<PartnerNode>> {
+    const subs = await ctx.loaders.loadSubPartners(partner.connectionId, partner.key);
+    return paginate(
+      subs.value.map((p) => partnerNode(p, subs.source)),
+      page.first,
+      page.after,
+    );
+  }
+
+  @FieldResolver(() => Subscription, { nullable: true, description: "The partner's own account at its parent, if any." })
+  subscription(@Root() partner: PartnerNode): SubscriptionNode | null {
+    return partner.subscription && partner.source ? subscriptionNode(partner.subscription, partner.source) : null;
+  }
+
+  @FieldResolver(() => SubscriptionConnection, { nullable: true, description: "Accounts held through this partner (a distributor's MSPs)." })
+  async subscriptions(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext, @Args() page: PageArgs): Promise<Page<SubscriptionNode>> {
+    const subs = await ctx.loaders.loadSubPartners(partner.connectionId, partner.key);
+    const nodes = subs.value.flatMap((p) => (p.subscription ? [subscriptionNode(p.subscription, subs.source)] : []));
+    return paginate(nodes, page.first, page.after);
+  }
+
+  @FieldResolver(() => ManagedCompanyConnection, { nullable: true })
+  async managedCompanies(
+    @Root() partner: PartnerNode,
+    @Ctx() ctx: GatewayContext,
+    @Args() page: PageArgs,
+    @Arg("nameContains", () => String, { nullable: true }) nameContains?: string | null,
+  ): Promise<Page<CompanyNode>> {
+    let companies = await companiesOf(ctx, partner);
+    const needle = nameContains?.toLowerCase();
+    if (needle) companies = companies.filter((c) => (c.name ?? "").toLowerCase().includes(needle));
+    return paginate(companies, page.first, page.after);
+  }
+
+  @FieldResolver(() => [Usage], { nullable: true, description: "The partner's own current usage (e.g. an MSP's base licences)." })
+  async currentUsage(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext): Promise<UsageNode[]> {
+    if (!hasBillingData(partner)) return [];
+    const usage = await ctx.loaders.loadUsage(partner.connectionId, partner.key);
+    return usage.value.partnerUsage.map((u) => usageNode(u, partner.connectionId, partner.vendor));
+  }
+
+  @FieldResolver(() => [Product], { nullable: true })
+  async products(@Root() partner: PartnerNode, @Ctx() ctx: GatewayContext): Promise<ProductNode[]> {
+    return (await ctx.loaders.loadProducts(partner.connectionId)).value.map(productNode);
+  }
+
+  @FieldResolver(() => Invoice, { nullable: true, description: "The partner's statement for a month; null where the vendor has none." })
+  invoice(
+    @Root() partner: PartnerNode,
+    @Ctx() ctx: GatewayContext,
+    @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
+  ): Promise<InvoiceNode | null> {
+    return statementOf(ctx, partner, period);
+  }
+
+  @FieldResolver(() => Provenance, { nullable: true, description: "Null for a connection's own partner, known from configuration." })
+  source(@Root() partner: PartnerNode): PartnerNode["source"] {
+    return partner.source;
+  }
+}
+
+@Resolver(() => ManagedCompany)
+export class ManagedCompanyResolver {
+  @FieldResolver(() => Partner, { nullable: true })
+  partner(@Root() company: CompanyNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
+    return findPartner(ctx, company.connectionId, company.partnerKey);
+  }
+
+  @FieldResolver(() => [Usage], { nullable: true, description: "Products in use now, with quantities." })
+  async currentUsage(@Root() company: CompanyNode, @Ctx() ctx: GatewayContext): Promise<UsageNode[]> {
+    const rows =
+      company.usage ??
+      (await ctx.loaders.loadUsage(company.connectionId, company.partnerKey)).value.companies.find((c) => c.key === company.key)?.usage ??
+      [];
+    return rows.map((u) => usageNode(u, company.connectionId, company.vendor));
+  }
+
+  @FieldResolver(() => [InvoiceLine], { nullable: true, description: "This company's invoice lines for a month." })
+  async invoiceLines(
+    @Root() company: CompanyNode,
+    @Ctx() ctx: GatewayContext,
+    @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
+  ): Promise<LineNode[]> {
+    const partner = await findPartner(ctx, company.connectionId, company.partnerKey);
+    const invoice = partner ? await statementOf(ctx, partner, period) : null;
+    return invoice ? linesOf(invoice).filter((l) => l.companyKey === company.key) : [];
+  }
+
+  @FieldResolver(() => Provenance)
+  source(@Root() company: CompanyNode): CompanyNode["source"] {
+    return company.source;
+  }
+}
+
+@Resolver(() => Usage)
+export class UsageResolver {
+  @FieldResolver(() => Product)
+  product(@Root() usage: UsageNode, @Ctx() ctx: GatewayContext): ProductNode {
+    return productNode(connectorFor(ctx, usage.connectionId).productFor(usage.productKey, usage.reportedName));
+  }
+}
+
+@Resolver(() => InvoiceLine)
+export class InvoiceLineResolver {
+  @FieldResolver(() => Partner, { nullable: true })
+  partner(@Root() line: LineNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
+    return findPartner(ctx, line.connectionId, line.partnerKey);
+  }
+
+  @FieldResolver(() => ManagedCompany, { nullable: true, description: "Null for the partner's own consumption." })
+  company(@Root() line: LineNode): CompanyNode | null {
+    return companyFromLine(line);
+  }
+
+  @FieldResolver(() => Product)
+  product(@Root() line: LineNode, @Ctx() ctx: GatewayContext): ProductNode {
+    return productNode(connectorFor(ctx, line.connectionId).productFor(line.productKey, line.description));
+  }
+
+  @FieldResolver(() => Money, { nullable: true })
+  unitPrice(@Root() line: LineNode) {
+    return line.unitPrice ? money(line.unitPrice, line.currency) : null;
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Null where the vendor gives no amount; never guessed." })
+  amount(@Root() line: LineNode) {
+    return line.amount ? money(line.amount, line.currency) : null;
+  }
+}
+
+@Resolver(() => Invoice)
+export class InvoiceResolver {
+  @FieldResolver(() => Partner, { nullable: true })
+  partner(@Root() invoice: InvoiceNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
+    return findPartner(ctx, invoice.connectionId, invoice.partnerKey);
+  }
+
+  @FieldResolver(() => InvoiceLineConnection)
+  lines(
+    @Root() invoice: InvoiceNode,
+    @Args() page: PageArgs,
+    @Arg("companyId", () => ID, { nullable: true }) companyId?: string | null,
+  ): Page<LineNode> {
+    let lines = linesOf(invoice);
+    if (companyId) {
+      const parsed = parseGlobalId(companyId);
+      lines = typeof parsed === "string" ? [] : lines.filter((l) => l.companyKey === parsed.keys[1] && parsed.keys[0] === l.partnerKey);
+    }
+    return paginate(lines, page.first, page.after);
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Subtotal as the vendor reports it." })
+  subtotal(@Root() invoice: InvoiceNode) {
+    return invoice.reported.subtotal ? money(invoice.reported.subtotal, invoice.currency) : null;
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Tax as the vendor reports it." })
+  tax(@Root() invoice: InvoiceNode) {
+    return invoice.reported.tax ? money(invoice.reported.tax, invoice.currency) : null;
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Total as the vendor reports it." })
+  total(@Root() invoice: InvoiceNode) {
+    return invoice.reported.total ? money(invoice.reported.total, invoice.currency) : null;
+  }
+
+  @FieldResolver(() => Reconciliation)
+  reconciliation(@Root() invoice: InvoiceNode) {
+    const r = invoice.reconciliation();
+    return {
+      balanced: r.balanced,
+      linesTotal: money(r.linesTotal, invoice.currency),
+      linesWithoutAmount: r.linesWithoutAmount,
+      differences: r.differences.map((d) => ({
+        ...d,
+        companyId: d.companyKey === null ? null : globalId("company", invoice.connectionId, invoice.partnerKey, d.companyKey),
+        lineId: d.lineId === null ? null : globalId("line", invoice.connectionId, d.lineId),
+      })),
+    };
+  }
+}
+
+@Resolver(() => Subscription)
+export class SubscriptionResolver {
+  @FieldResolver(() => Provenance)
+  source(@Root() subscription: SubscriptionNode): SubscriptionNode["source"] {
+    return subscription.source;
+  }
+}

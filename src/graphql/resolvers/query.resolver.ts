@@ -1,0 +1,202 @@
+import { Arg, Args, Ctx, ID, Info, Query, Resolver } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import type { BillingPeriod } from "../../domain/period";
+import type { GatewayContext } from "../context";
+import { parseGlobalId, type ParsedId } from "../ids";
+import {
+  companyNode,
+  invoiceNode,
+  lineNode,
+  productNode,
+  subscriptionNode,
+  type CompanyNode,
+  type InvoiceNode,
+  type LineNode,
+  type PartnerNode,
+  type ProductNode,
+  type SubscriptionNode,
+} from "../nodes";
+import { paginate, type Page } from "../pagination";
+import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
+import { Connection } from "../types/common.type";
+import {
+  Invoice,
+  InvoiceLineConnection,
+  ManagedCompany,
+  ManagedCompanyConnection,
+  Partner,
+  PartnerConnection,
+  Product,
+  SubscriptionConnection,
+} from "../types/entities.type";
+import { CompanyFilter, ConnectionFilter, InvoiceLineFilter, PageArgs, PartnerFilter, ProductFilter, SubscriptionFilter } from "../types/inputs";
+import { connectorFor, findPartner, gather, hasBillingData, partnerTree, visibleConnectors } from "./access";
+
+function parsedAs(id: string, type: ParsedId["type"]): ParsedId | null {
+  const parsed = parseGlobalId(id);
+  return typeof parsed === "string" || parsed.type !== type ? null : parsed;
+}
+
+/** Partners in scope (roots and, by default, sub-partners); a connection whose tree fails degrades alone. */
+export async function partnersInScope(
+  ctx: GatewayContext,
+  info: GraphQLResolveInfo,
+  filter: { vendor?: PartnerFilter["vendor"]; connectionId?: string | null; partnerId?: string | null; includeSubPartners?: boolean | null },
+): Promise<PartnerNode[]> {
+  if (filter.partnerId) {
+    const parsed = parsedAs(filter.partnerId, "partner");
+    if (!parsed) return [];
+    const partner = await findPartner(ctx, parsed.connectionId, parsed.keys[0]);
+    return partner ? [partner] : [];
+  }
+  return gather(
+    ctx,
+    info,
+    visibleConnectors(ctx, filter).map((c) => () => partnerTree(ctx, c, filter.includeSubPartners ?? true)),
+  );
+}
+
+export async function companiesOf(ctx: GatewayContext, partner: PartnerNode): Promise<CompanyNode[]> {
+  if (!hasBillingData(partner)) return [];
+  const usage = await ctx.loaders.loadUsage(partner.connectionId, partner.key);
+  return usage.value.companies.map((c) => companyNode(c, usage.source));
+}
+
+export async function statementOf(ctx: GatewayContext, partner: PartnerNode, period: BillingPeriod): Promise<InvoiceNode | null> {
+  if (!hasBillingData(partner)) return null;
+  const statement = await ctx.loaders.loadStatement(partner.connectionId, partner.key, period);
+  return statement.value ? invoiceNode(statement.value, statement.source) : null;
+}
+
+export function linesOf(invoice: InvoiceNode): LineNode[] {
+  return invoice.lines.map((l) => lineNode(l, invoice.source));
+}
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => [Connection], { description: "The connections this caller may see." })
+  connections(@Ctx() ctx: GatewayContext): Connection[] {
+    return visibleConnectors(ctx).map((c) => ({ ...c.info }));
+  }
+
+  @Query(() => PartnerConnection, { description: "Partners in scope: each connection's own partner and its sub-partners." })
+  async partners(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Args() page: PageArgs,
+    @Arg("filter", () => PartnerFilter, { nullable: true }) filter?: PartnerFilter | null,
+  ): Promise<Page<PartnerNode>> {
+    return paginate(await partnersInScope(ctx, info, filter ?? {}), page.first, page.after);
+  }
+
+  @Query(() => Partner, { nullable: true })
+  async partner(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<PartnerNode | null> {
+    const parsed = parsedAs(id, "partner");
+    return parsed ? findPartner(ctx, parsed.connectionId, parsed.keys[0]) : null;
+  }
+
+  @Query(() => ManagedCompanyConnection, { description: "Managed companies of every partner in scope." })
+  async managedCompanies(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Args() page: PageArgs,
+    @Arg("filter", () => CompanyFilter, { nullable: true }) filter?: CompanyFilter | null,
+  ): Promise<Page<CompanyNode>> {
+    const partners = await partnersInScope(ctx, info, filter ?? {});
+    let companies = await gather(ctx, info, partners.map((p) => () => companiesOf(ctx, p)));
+    const needle = filter?.nameContains?.toLowerCase();
+    if (needle) companies = companies.filter((c) => (c.name ?? "").toLowerCase().includes(needle));
+    return paginate(companies, page.first, page.after);
+  }
+
+  @Query(() => ManagedCompany, { nullable: true })
+  async managedCompany(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<CompanyNode | null> {
+    const parsed = parsedAs(id, "company");
+    if (!parsed) return null;
+    const [partnerKey, companyKey] = parsed.keys;
+    connectorFor(ctx, parsed.connectionId);
+    const usage = await ctx.loaders.loadUsage(parsed.connectionId, partnerKey);
+    const found = usage.value.companies.find((c) => c.key === companyKey);
+    return found ? companyNode(found, usage.source) : null;
+  }
+
+  @Query(() => SubscriptionConnection, { description: "Accounts and subscriptions held through partners in scope." })
+  async subscriptions(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Args() page: PageArgs,
+    @Arg("filter", () => SubscriptionFilter, { nullable: true }) filter?: SubscriptionFilter | null,
+  ): Promise<Page<SubscriptionNode>> {
+    const partners = await partnersInScope(ctx, info, filter ?? {});
+    const statuses = filter?.status?.length ? new Set(filter.status) : null;
+    const subs = partners
+      .filter((p) => p.subscription && p.source)
+      .map((p) => subscriptionNode(p.subscription!, p.source!))
+      .filter((s) => !statuses || statuses.has(s.status));
+    return paginate(subs, page.first, page.after);
+  }
+
+  @Query(() => [Product], { description: "Product catalogues of the connections in scope, keyed by vendor product id." })
+  async products(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg("filter", () => ProductFilter, { nullable: true }) filter?: ProductFilter | null,
+  ): Promise<ProductNode[]> {
+    const all = await gather(
+      ctx,
+      info,
+      visibleConnectors(ctx, filter).map((c) => async () => (await ctx.loaders.loadProducts(c.info.id)).value.map(productNode)),
+    );
+    return filter?.category ? all.filter((p) => p.category === filter.category) : all;
+  }
+
+  @Query(() => Invoice, { nullable: true, description: "One partner's statement for a month." })
+  async invoice(
+    @Ctx() ctx: GatewayContext,
+    @Arg("partnerId", () => ID) partnerId: string,
+    @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
+  ): Promise<InvoiceNode | null> {
+    const parsed = parsedAs(partnerId, "partner");
+    if (!parsed) return null;
+    const partner = await findPartner(ctx, parsed.connectionId, parsed.keys[0]);
+    return partner ? statementOf(ctx, partner, period) : null;
+  }
+
+  @Query(() => [Invoice], { description: "Every statement for a month across the partners in scope." })
+  async invoices(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
+    @Arg("filter", () => ConnectionFilter, { nullable: true }) filter?: ConnectionFilter | null,
+  ): Promise<InvoiceNode[]> {
+    const partners = await partnersInScope(ctx, info, filter ?? {});
+    return gather(ctx, info, partners.map((p) => async () => {
+      const inv = await statementOf(ctx, p, period);
+      return inv ? [inv] : [];
+    }));
+  }
+
+  @Query(() => InvoiceLineConnection, {
+    description: "Invoice lines for a month across the partners in scope, filterable by vendor, connection, partner and company.",
+  })
+  async invoiceLines(
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
+    @Args() page: PageArgs,
+    @Arg("filter", () => InvoiceLineFilter, { nullable: true }) filter?: InvoiceLineFilter | null,
+  ): Promise<Page<LineNode>> {
+    const company = filter?.companyId ? parsedAs(filter.companyId, "company") : null;
+    if (filter?.companyId && !company) return paginate([], page.first, page.after);
+    const partnerId = company ? undefined : filter?.partnerId;
+    const partners = company
+      ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
+      : await partnersInScope(ctx, info, { ...filter, partnerId });
+    let lines = await gather(ctx, info, partners.map((p) => async () => {
+      const inv = await statementOf(ctx, p, period);
+      return inv ? linesOf(inv) : [];
+    }));
+    if (company) lines = lines.filter((l) => l.companyKey === company.keys[1]);
+    return paginate(lines, page.first, page.after);
+  }
+}

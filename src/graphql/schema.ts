@@ -1,0 +1,26 @@
+import "reflect-metadata";
+import { buildSchema } from "type-graphql";
+import type { GraphQLSchema } from "graphql";
+import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
+import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
+import { QueryResolver } from "./resolvers/query.resolver";
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The gateway's schema, built once from the decorated classes (code first). */
+export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [
+      QueryResolver,
+      PartnerResolver,
+      ManagedCompanyResolver,
+      UsageResolver,
+      InvoiceLineResolver,
+      InvoiceResolver,
+      SubscriptionResolver,
+      LifecycleResolver,
+    ],
+    validate: { forbidUnknownValues: false },
+  });
+  return built;
+}

@@ -1,0 +1,258 @@
+/**
+ * The schema's entities (DOMAIN.md). Fields that need other data (relations, vendor calls) are added
+ * by the field resolvers in ../resolvers; these classes hold what the record itself carries.
+ */
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
+import { DecimalScalar } from "../scalars/decimal.scalar";
+import { Attribute, ExternalId, Money, Provenance } from "./common.type";
+import { RelayConnection } from "./connection.factory";
+import { PartnerRole, ProductCategory, ReconciliationKind, SubscriptionStatus, Vendor } from "./enums";
+
+@ObjectType({ description: "An organisation that buys from a vendor and resells: a distributor, an MSP, a reseller." })
+export class Partner {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => PartnerRole)
+  role!: string;
+
+  @Field(() => [ExternalId])
+  externalIds!: ExternalId[];
+}
+
+@ObjectType({ description: "A customer of a partner at one vendor." })
+export class ManagedCompany {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The plan as the vendor names it." })
+  plan!: string | null;
+
+  @Field(() => [ExternalId], { description: "The vendor's ids for this company: what joins one customer across vendors." })
+  externalIds!: ExternalId[];
+
+  @Field(() => DecimalScalar, { nullable: true })
+  invitedUsers!: unknown;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  maximumAllowedUsers!: unknown;
+}
+
+@ObjectType({ description: "What a company or partner holds at a vendor (for Keeper distributors: a linked MSP account)." })
+export class Subscription {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => String, { description: "The vendor's id of the subscription or account (Keeper: vendorInternalId)." })
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => SubscriptionStatus)
+  status!: string;
+
+  @Field(() => String, { description: "The status exactly as the vendor sent it." })
+  rawStatus!: string;
+
+  @Field(() => String, { nullable: true })
+  plan!: string | null;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  quantity!: unknown;
+
+  @Field(() => [ExternalId])
+  externalIds!: ExternalId[];
+
+  @Field(() => [Attribute], { description: "Vendor fields with no place in the model (e.g. accountRegion, productType)." })
+  attributes!: Attribute[];
+}
+
+@ObjectType({ description: "A vendor catalogue item, keyed by the vendor's product id (names drift)." })
+export class Product {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => String, { description: "The vendor's product id." })
+  externalId!: string;
+
+  @Field(() => String, { nullable: true })
+  sku!: string | null;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => [String], { description: "Other names the vendor uses for this id." })
+  aliases!: string[];
+
+  @Field(() => String, { nullable: true })
+  unit!: string | null;
+
+  @Field(() => ProductCategory)
+  category!: string;
+
+  @Field(() => Boolean, { description: "False when the id is not in the vendor's published catalogue." })
+  known!: boolean;
+}
+
+@ObjectType({ description: "A current quantity of a product (a snapshot, no money)." })
+export class Usage {
+  @Field(() => String, { nullable: true, description: "The product name the vendor reported on this row." })
+  reportedName!: string | null;
+
+  @Field(() => DecimalScalar)
+  quantity!: unknown;
+
+  @Field(() => String, { nullable: true, description: "The unit as the vendor reported it (inconsistent across endpoints)." })
+  unit!: string | null;
+}
+
+@ObjectType({ description: "The vendor document and row a line was read from." })
+export class SourceDocument {
+  @Field(() => String)
+  documentId!: string;
+
+  @Field(() => String)
+  rowRef!: string;
+}
+
+@ObjectType({ description: "A billed or billable amount for a period." })
+export class InvoiceLine {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => BillingPeriodScalar)
+  period!: unknown;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => String, { nullable: true, description: "The product name the vendor printed on this line." })
+  description!: string | null;
+
+  @Field(() => DecimalScalar, { description: "May be fractional (daily-average licence counts, proration)." })
+  quantity!: unknown;
+
+  @Field(() => String, { nullable: true })
+  unit!: string | null;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => String, { description: "First day charged (ISO date)." })
+  chargeStart!: string;
+
+  @Field(() => String, { description: "Last day charged (ISO date)." })
+  chargeEnd!: string;
+
+  @Field(() => String)
+  chargeType!: string;
+
+  @Field(() => SourceDocument)
+  sourceDocument!: SourceDocument;
+
+  @Field(() => Provenance)
+  source!: Provenance;
+}
+
+@ObjectType()
+export class ReconciliationDifference {
+  @Field(() => ReconciliationKind)
+  kind!: string;
+
+  @Field(() => ID, { nullable: true })
+  companyId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  companyName!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  lineId!: string | null;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  reported!: unknown;
+
+  @Field(() => DecimalScalar)
+  computed!: unknown;
+
+  @Field(() => DecimalScalar, { description: "reported − computed" })
+  difference!: unknown;
+
+  @Field(() => String)
+  message!: string;
+}
+
+@ObjectType({ description: "The vendor's reported totals checked against the exact sum of the lines." })
+export class Reconciliation {
+  @Field(() => Boolean, { description: "True when every reported figure equals what the lines add up to." })
+  balanced!: boolean;
+
+  @Field(() => Money)
+  linesTotal!: Money;
+
+  @Field(() => Int, { description: "Lines with no amount from the vendor (not in linesTotal)." })
+  linesWithoutAmount!: number;
+
+  @Field(() => [ReconciliationDifference])
+  differences!: ReconciliationDifference[];
+}
+
+@ObjectType({ description: "A partner's statement for a month at one connection, with totals as the vendor reports them." })
+export class Invoice {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => BillingPeriodScalar)
+  period!: unknown;
+
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  connectionId!: string;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => String)
+  documentId!: string;
+
+  @Field(() => Provenance)
+  source!: Provenance;
+}
+
+export const PartnerConnection = RelayConnection("Partner", Partner);
+export const ManagedCompanyConnection = RelayConnection("ManagedCompany", ManagedCompany);
+export const SubscriptionConnection = RelayConnection("Subscription", Subscription);
+export const InvoiceLineConnection = RelayConnection("InvoiceLine", InvoiceLine);

@@ -1,0 +1,58 @@
+import { registerEnumType } from "type-graphql";
+
+export const Vendor = { KEEPER: "KEEPER", WEBEX: "WEBEX", MICROSOFT: "MICROSOFT" } as const;
+registerEnumType(Vendor, { name: "Vendor", description: "The vendor a record comes from." });
+
+export const VendorApi = {
+  KEEPER_MSP: "keeper-msp",
+  KEEPER_DISTRIBUTOR: "keeper-distributor",
+  WEBEX_WHOLESALE: "webex-wholesale",
+  MICROSOFT_MARKETPLACE: "microsoft-marketplace",
+  MICROSOFT_PARTNER_BILLING: "microsoft-partner-billing",
+} as const;
+registerEnumType(VendorApi, { name: "VendorApi", description: "The vendor contract a connection speaks." });
+
+export const PartnerRole = { DISTRIBUTOR: "DISTRIBUTOR", MSP: "MSP", RESELLER: "RESELLER", PUBLISHER: "PUBLISHER" } as const;
+registerEnumType(PartnerRole, { name: "PartnerRole" });
+
+export const SubscriptionStatus = {
+  PENDING: "PENDING",
+  TRIAL: "TRIAL",
+  ACTIVE: "ACTIVE",
+  SUSPENDED: "SUSPENDED",
+  EXPIRED: "EXPIRED",
+  CANCELLED: "CANCELLED",
+  REGION_CONFLICT: "REGION_CONFLICT",
+  PRODUCT_CONFLICT: "PRODUCT_CONFLICT",
+  UNKNOWN: "UNKNOWN",
+} as const;
+registerEnumType(SubscriptionStatus, {
+  name: "SubscriptionStatus",
+  description: "Normalised lifecycle status; a vendor value the gateway does not know is UNKNOWN (see rawStatus).",
+});
+
+export const ProductCategory = {
+  BASE_PLAN: "BASE_PLAN",
+  ADD_ON: "ADD_ON",
+  STORAGE: "STORAGE",
+  SERVICE: "SERVICE",
+  USAGE: "USAGE",
+  UNKNOWN: "UNKNOWN",
+} as const;
+registerEnumType(ProductCategory, { name: "ProductCategory" });
+
+export const ReconciliationKind = {
+  LINE_AMOUNT: "LINE_AMOUNT",
+  COMPANY_TOTAL: "COMPANY_TOTAL",
+  SUBTOTAL: "SUBTOTAL",
+  TOTAL: "TOTAL",
+} as const;
+registerEnumType(ReconciliationKind, {
+  name: "ReconciliationKind",
+  valuesConfig: {
+    LINE_AMOUNT: { description: "A line's amount differs from unit price × quantity under the vendor's rounding rule." },
+    COMPANY_TOTAL: { description: "A company's reported total differs from the sum of its lines." },
+    SUBTOTAL: { description: "The reported subtotal differs from the sum of all lines." },
+    TOTAL: { description: "The reported total differs from subtotal + tax." },
+  },
+});

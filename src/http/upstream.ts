@@ -1,0 +1,250 @@
+/**
+ * The one HTTP layer every connector uses (undici). Per attempt: connect/headers/body timeouts bounded
+ * by the GraphQL request's deadline. Retries only for calls marked idempotent, on 429, 5xx, resets and
+ * timeouts, with exponential backoff and full jitter, or the vendor's Retry-After (seconds or date) up
+ * to a cap. A retry that cannot finish before the deadline is not started; backoff sleeps end with it.
+ * Failures become typed VendorErrors. Headers (credentials) are never logged or put in errors.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, request, type Dispatcher } from "undici";
+import type { Logger } from "pino";
+import type { CallContext } from "../domain/connector";
+import { VendorError, type VendorErrorCode } from "../domain/errors";
+import type { Vendor } from "../domain/model";
+
+export interface HttpSettings {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  /** Attempts in all, first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the caller gets VENDOR_RATE_LIMITED at once. */
+  maxRetryAfterMs: number;
+  /** A retry is only started when at least this much of the deadline is left after its wait. */
+  minAttemptMs: number;
+}
+
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  connectTimeoutMs: 5_000,
+  headersTimeoutMs: 10_000,
+  bodyTimeoutMs: 15_000,
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 10_000,
+  minAttemptMs: 100,
+};
+
+export function createDispatcher(settings: HttpSettings): Dispatcher {
+  return new Agent({
+    connect: { timeout: settings.connectTimeoutMs },
+    headersTimeout: settings.headersTimeoutMs,
+    bodyTimeout: settings.bodyTimeoutMs,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+export interface UpstreamTarget {
+  vendor: Vendor;
+  connectionId: string;
+  baseUrl: string;
+  /** Extracts the vendor's own error code/message from an error body (vendor text only). */
+  describeError?: (status: number, body: string) => string | undefined;
+}
+
+export interface UpstreamRequest {
+  /** Route name for logs and metrics, e.g. "monthly-usage". */
+  route: string;
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  query?: Record<string, string>;
+  /** Built per attempt, so renewed credentials are picked up. */
+  headers?: () => Promise<Record<string, string>> | Record<string, string>;
+  body?: string;
+  /** Safe to repeat (reads, even over POST). Only these are ever retried. */
+  idempotent: boolean;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  attempts: number;
+}
+
+export interface Clock {
+  now(): number;
+  random(): number;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === "") return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+interface Failure {
+  code: VendorErrorCode;
+  message: string;
+  status?: number;
+  upstreamCode?: string;
+  retryAfterMs?: number;
+  retryable: boolean;
+  cause?: unknown;
+}
+
+export class Upstream {
+  constructor(
+    private readonly target: UpstreamTarget,
+    private readonly settings: HttpSettings,
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+    private readonly clock: Clock = { now: Date.now, random: Math.random },
+  ) {}
+
+  get connectionId(): string {
+    return this.target.connectionId;
+  }
+
+  /** Sends the request; resolves with a 2xx response, throws a VendorError otherwise. */
+  async send(call: CallContext, req: UpstreamRequest): Promise<UpstreamResponse> {
+    // Paths are absolute vendor paths; any path prefix of the base URL is kept in front of them.
+    const url = new URL(this.target.baseUrl);
+    url.pathname = joinPath(url.pathname, req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    const log = call.logger.child({
+      vendor: this.target.vendor,
+      connectionId: this.target.connectionId,
+      route: req.route,
+      requestId: call.requestId,
+    });
+
+    let failure: Failure | undefined;
+    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
+      const remaining = call.deadline.remainingMs();
+      if (remaining <= 0 || call.deadline.signal.aborted) {
+        failure = { code: "VENDOR_UNAVAILABLE", message: "The request's deadline passed before the vendor answered", retryable: false };
+        break;
+      }
+      const started = this.clock.now();
+      failure = undefined;
+      try {
+        const headers: Record<string, string> = { accept: "application/json", ...(req.headers ? await req.headers() : {}) };
+        if (req.body !== undefined) headers["content-type"] = headers["content-type"] ?? "application/json";
+        const res = await request(url, {
+          dispatcher: this.dispatcher,
+          method: req.method,
+          headers,
+          body: req.body,
+          signal: call.deadline.signal,
+          headersTimeout: Math.min(this.settings.headersTimeoutMs, remaining),
+          bodyTimeout: Math.min(this.settings.bodyTimeoutMs, remaining),
+        });
+        const text = await res.body.text();
+        log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          return { status: res.statusCode, headers: res.headers, text, attempts: attempt };
+        }
+        failure = this.classifyStatus(res.statusCode, res.headers, text, req.idempotent);
+      } catch (err) {
+        failure = {
+          code: "VENDOR_UNAVAILABLE",
+          message: call.deadline.signal.aborted
+            ? "The request's deadline passed before the vendor answered"
+            : "The vendor could not be reached or did not answer in time",
+          retryable: req.idempotent && !call.deadline.signal.aborted,
+          cause: err,
+        };
+        log.debug({ method: req.method, attempt, error: errorName(err) }, "upstream call failed");
+      }
+
+      if (!failure.retryable || attempt === this.settings.maxAttempts) break;
+      const wait = this.retryDelay(attempt, failure.retryAfterMs);
+      if (wait === undefined) break; // Retry-After beyond the cap: say so now rather than wait
+      if (wait + this.settings.minAttemptMs >= call.deadline.remainingMs()) break; // could not finish in time
+      log.warn({ attempt, status: failure.status, waitMs: Math.round(wait), code: failure.code }, "retrying upstream call");
+      try {
+        await sleep(wait, undefined, { signal: call.deadline.signal });
+      } catch {
+        break; // the deadline passed while waiting
+      }
+    }
+
+    const f = failure ?? { code: "VENDOR_UNAVAILABLE" as const, message: "The vendor did not answer", retryable: false };
+    log.warn({ code: f.code, status: f.status, error: errorName(f.cause) }, "upstream call gave up");
+    throw new VendorError(
+      f.code,
+      {
+        vendor: this.target.vendor,
+        connectionId: this.target.connectionId,
+        upstreamStatus: f.status,
+        upstreamCode: f.upstreamCode,
+        requestId: call.requestId,
+        retryAfterSeconds: f.retryAfterMs !== undefined ? Math.ceil(f.retryAfterMs / 1000) : undefined,
+        cause: f.cause,
+      },
+      f.message,
+    );
+  }
+
+  private classifyStatus(
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    text: string,
+    idempotent: boolean,
+  ): Failure {
+    const upstreamCode = this.target.describeError?.(status, text);
+    if (status === 401 || status === 403) {
+      return { code: "VENDOR_AUTH_FAILED", message: `The vendor refused the gateway's credentials (HTTP ${status})`, status, upstreamCode, retryable: false };
+    }
+    if (status === 429) {
+      return {
+        code: "VENDOR_RATE_LIMITED",
+        message: "The vendor is rate limiting requests",
+        status,
+        upstreamCode,
+        retryAfterMs: parseRetryAfter(headers["retry-after"], this.clock.now()),
+        retryable: idempotent,
+      };
+    }
+    if (status >= 500) {
+      return {
+        code: "VENDOR_UNAVAILABLE",
+        message: `The vendor failed (HTTP ${status})`,
+        status,
+        upstreamCode,
+        retryAfterMs: parseRetryAfter(headers["retry-after"], this.clock.now()),
+        retryable: idempotent && RETRYABLE_STATUS.has(status),
+      };
+    }
+    return { code: "VENDOR_REJECTED", message: `The vendor rejected the request (HTTP ${status})`, status, upstreamCode, retryable: false };
+  }
+
+  /** Backoff before attempt+1: the vendor's Retry-After when given (undefined if over the cap), else full jitter. */
+  private retryDelay(attempt: number, retryAfterMs: number | undefined): number | undefined {
+    if (retryAfterMs !== undefined) {
+      return retryAfterMs > this.settings.maxRetryAfterMs ? undefined : retryAfterMs;
+    }
+    const ceiling = Math.min(this.settings.maxDelayMs, this.settings.baseDelayMs * 2 ** (attempt - 1));
+    return this.clock.random() * ceiling;
+  }
+}
+
+function joinPath(base: string, path: string): string {
+  const left = base.endsWith("/") ? base.slice(0, -1) : base;
+  return `${left}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+function errorName(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  if (err instanceof Error) return (err as Error & { code?: string }).code ?? err.name;
+  return typeof err;
+}

@@ -1,0 +1,84 @@
+/**
+ * Sandbox mode: every vendor simulator in-process, with realistic data, and a gateway configuration
+ * pointing at them. Used by `npm start` when no GATEWAY_CONFIG is set, and by tests and benchmarks.
+ */
+import { randomBytes } from "node:crypto";
+import { signCallerToken } from "../auth/caller";
+import { parseConfig, type GatewayConfig } from "../config";
+import type { SimulatorHandle } from "../simulator-kit";
+import {
+  createKeeperDistributorSimulator,
+  KEEPER_DISTRIBUTOR_SANDBOX,
+  type KeeperDistributorSimulator,
+} from "../vendors/keeper-distributor/simulator/server";
+import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimulator } from "../vendors/keeper-msp/simulator/server";
+
+export const SANDBOX_ISSUER = "billing-gateway-sandbox";
+export const SANDBOX_AUDIENCE = "billing-gateway";
+export const SANDBOX_CONNECTIONS = { keeperMsp: "keeper-msp", keeperDistributor: "keeper-distributor" } as const;
+/** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
+export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
+
+export interface Sandbox {
+  config: GatewayConfig;
+  /** The shared secret caller tokens are signed with (sandbox only). */
+  callerSecret: string;
+  devToken: string;
+  keeperMsp: KeeperMspSimulator;
+  keeperDistributor: KeeperDistributorSimulator;
+  simulators: SimulatorHandle[];
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  now?: () => Date;
+  /** Extra configuration merged into the generated one (TTLs, upstream settings). */
+  overrides?: Record<string, unknown>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const keeperMsp = await createKeeperMspSimulator({ now: options.now });
+  const keeperDistributor = await createKeeperDistributorSimulator({ now: options.now });
+  const callerSecret = randomBytes(32).toString("base64url");
+  const config = parseConfig({
+    auth: { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, hs256Secret: callerSecret },
+    connections: [
+      {
+        id: SANDBOX_CONNECTIONS.keeperMsp,
+        vendor: "keeper-msp",
+        name: "Keeper MSP (sandbox)",
+        baseUrl: keeperMsp.url,
+        apiToken: KEEPER_MSP_SANDBOX_TOKEN,
+      },
+      {
+        id: SANDBOX_CONNECTIONS.keeperDistributor,
+        vendor: "keeper-distributor",
+        name: "Keeper distributor (sandbox)",
+        baseUrl: keeperDistributor.url,
+        partnerKey: KEEPER_DISTRIBUTOR_SANDBOX.partnerKey,
+        secret: KEEPER_DISTRIBUTOR_SANDBOX.secret,
+        vendorName: KEEPER_DISTRIBUTOR_SANDBOX.vendorName,
+      },
+    ],
+    ...options.overrides,
+  });
+  const devToken = await signCallerToken(callerSecret, {
+    issuer: SANDBOX_ISSUER,
+    audience: SANDBOX_AUDIENCE,
+    subject: "sandbox-dev",
+    connections: "*",
+    expiresIn: "30d",
+  });
+  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor];
+  return {
+    config,
+    callerSecret,
+    devToken,
+    keeperMsp,
+    keeperDistributor,
+    simulators,
+    async close() {
+      await Promise.all(simulators.map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Plumbing shared by every connector: a read through the scoped cache (single-flight) to the upstream
+ * layer, and the provenance every vendor-backed object carries.
+ */
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import { cacheKey } from "../cache/keys";
+import type { ResponseCache } from "../cache/store";
+import type { CallContext } from "../domain/connector";
+import type { ConnectionInfo, Provenance } from "../domain/model";
+import { isClosedPeriod, type BillingPeriod } from "../domain/period";
+import type { HttpSettings, Upstream, UpstreamRequest } from "../http/upstream";
+
+/** How long each kind of data may be served from cache: by how final it is (DOMAIN.md, Rules). */
+export interface CacheTtls {
+  /** Current usage: changes any time. */
+  currentUsageMs: number;
+  /** Account lists and statuses. */
+  accountsMs: number;
+  /** The running month's statement: still moving. */
+  openPeriodMs: number;
+  /** A closed month's statement: can no longer change. */
+  closedPeriodMs: number;
+  /** Product catalogues. */
+  catalogueMs: number;
+}
+
+export const DEFAULT_TTLS: CacheTtls = {
+  currentUsageMs: 60_000,
+  accountsMs: 60_000,
+  openPeriodMs: 5 * 60_000,
+  closedPeriodMs: 24 * 3_600_000,
+  catalogueMs: 24 * 3_600_000,
+};
+
+/** Everything a connector factory is given; no globals (STYLE.md, A vendor connector). */
+export interface ConnectorDeps {
+  dispatcher: Dispatcher;
+  http: HttpSettings;
+  cache: ResponseCache;
+  ttls: CacheTtls;
+  logger: Logger;
+  now: () => number;
+  random?: () => number;
+}
+
+export type InvalidationKind = "accounts" | "usage" | "catalogue";
+
+export function statementTtl(ttls: CacheTtls, period: BillingPeriod, now: number): number {
+  return isClosedPeriod(period, new Date(now)) ? ttls.closedPeriodMs : ttls.openPeriodMs;
+}
+
+export interface CachedRead {
+  op: string;
+  kind: InvalidationKind;
+  args: unknown;
+  ttlMs: number;
+  request: UpstreamRequest;
+}
+
+export async function cachedRead(
+  info: ConnectionInfo,
+  deps: Pick<ConnectorDeps, "cache" | "now">,
+  upstream: Upstream,
+  call: CallContext,
+  read: CachedRead,
+): Promise<{ payload: string; source: Provenance }> {
+  const generation = await deps.cache.generation(info.id, read.kind);
+  const key = cacheKey({ connectionId: info.id, scope: call.scope.key, op: read.op, args: read.args, generation });
+  const result = await deps.cache.getOrLoad(key, read.ttlMs, async () => (await upstream.send(call, read.request)).text);
+  return { payload: result.payload, source: provenance(info, result.fetchedAt, result.fromCache, deps.now()) };
+}
+
+export function provenance(info: ConnectionInfo, fetchedAt: number, fromCache: boolean, now: number): Provenance {
+  return {
+    connectionId: info.id,
+    vendor: info.vendor,
+    fetchedAt: new Date(fetchedAt),
+    fromCache,
+    ageSeconds: Math.max(0, Math.floor((now - fetchedAt) / 1000)),
+  };
+}
+
+export function warnUnknown(logger: Logger, info: ConnectionInfo) {
+  return (field: string, value: string) =>
+    logger.warn({ vendor: info.vendor, connectionId: info.id, field, value }, "unknown vendor value mapped to UNKNOWN");
+}

@@ -1,0 +1,15 @@
+/** Builds the connector for each configured connection, by its vendor contract. */
+import type { ConnectionConfig } from "../config";
+import type { VendorConnector } from "../domain/connector";
+import type { ConnectorDeps } from "./connector-kit";
+import { createKeeperDistributorConnector } from "./keeper-distributor";
+import { createKeeperMspConnector } from "./keeper-msp";
+
+export function createConnector(connection: ConnectionConfig, deps: ConnectorDeps): VendorConnector {
+  switch (connection.vendor) {
+    case "keeper-msp":
+      return createKeeperMspConnector(connection, deps);
+    case "keeper-distributor":
+      return createKeeperDistributorConnector(connection, deps);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Keeper MSP billing through the Admin REST API (keeper.md, section A): `x-api-token: Bearer <token>`,
+ * monthly usage with an integer month (no leading zero) and a four-digit year, and current usage.
+ * The connection is the MSP itself; its managed companies come from the usage bodies.
+ */
+import type { CallContext, VendorConnector } from "../../domain/connector";
+import { BadUserInputError } from "../../domain/errors";
+import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
+import type { BillingPeriod } from "../../domain/period";
+import type { Secret } from "../../domain/secret";
+import { Upstream } from "../../http/upstream";
+import { cachedRead, provenance, statementTtl, type ConnectorDeps } from "../connector-kit";
+import {
+  describeKeeperError,
+  mapProducts,
+  mapStatement,
+  mapUsageSnapshot,
+  monthlyDocumentId,
+  parseKeeperBody,
+  productFromRow,
+} from "../keeper/mapper";
+import { KEEPER_MSP_PREFIX, type KeeperCurrentUsageBody, type KeeperMonthlyUsageBody } from "../keeper/wire";
+
+export interface KeeperMspConnectionConfig {
+  id: string;
+  name?: string;
+  baseUrl: string;
+  apiToken: Secret;
+}
+
+/** The connection's own partner key: the Admin API only ever speaks for the token's MSP. */
+export const KEEPER_MSP_SELF = "self";
+
+export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps: ConnectorDeps): VendorConnector {
+  const info: ConnectionInfo = { id: config.id, vendor: "KEEPER", api: "keeper-msp", name: config.name ?? null };
+  const upstream = new Upstream(
+    { vendor: info.vendor, connectionId: info.id, baseUrl: config.baseUrl, describeError: describeKeeperError },
+    deps.http,
+    deps.dispatcher,
+    deps.logger,
+    { now: deps.now, random: deps.random ?? Math.random },
+  );
+  // keeper.md A: the word "Bearer" lives inside the custom header, not in Authorization.
+  const authHeaders = () => ({ "x-api-token": `Bearer ${config.apiToken.reveal()}` });
+
+  const rootPartner: PartnerRecord = {
+    connectionId: info.id,
+    vendor: info.vendor,
+    key: KEEPER_MSP_SELF,
+    parentKey: null,
+    role: "MSP",
+    // The Admin API names the MSP only in its usage bodies; resolved from there (config name is the connection's).
+    name: null,
+    externalIds: [],
+    subscription: null,
+  };
+
+  function requireSelf(partnerKey: string): void {
+    if (partnerKey !== KEEPER_MSP_SELF) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
+  }
+
+  return {
+    info,
+    rootPartner,
+    async listSubPartners(): Promise<Sourced<PartnerRecord[]>> {
+      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+    },
+
+    async getCurrentUsage(call: CallContext, partnerKey: string): Promise<Sourced<UsageSnapshot>> {
+      requireSelf(partnerKey);
+      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+        op: "keeper-msp.current-usage",
+        kind: "usage",
+        args: null,
+        ttlMs: deps.ttls.currentUsageMs,
+        request: { route: "current-usage", method: "GET", path: `${KEEPER_MSP_PREFIX}/current-usage`, headers: authHeaders, idempotent: true },
+      });
+      return { value: mapUsageSnapshot(info, partnerKey, parseKeeperBody<KeeperCurrentUsageBody>(info, payload)), source };
+    },
+
+    async getStatement(call: CallContext, partnerKey: string, period: BillingPeriod): Promise<Sourced<StatementRecord | null>> {
+      requireSelf(partnerKey);
+      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+        op: "keeper-msp.billing-usage",
+        kind: "usage",
+        args: period,
+        ttlMs: statementTtl(deps.ttls, period, deps.now()),
+        request: {
+          route: "billing-usage",
+          method: "GET",
+          path: `${KEEPER_MSP_PREFIX}/billing-usage`,
+          // keeper.md quirk 2: integer month without a leading zero, four-digit year.
+          query: { month: String(period.month), year: String(period.year) },
+          headers: authHeaders,
+          idempotent: true,
+        },
+      });
+      const documentId = monthlyDocumentId("keeper-msp", partnerKey, period);
+      return { value: mapStatement(info, partnerKey, period, documentId, parseKeeperBody<KeeperMonthlyUsageBody>(info, payload)), source };
+    },
+
+    async listProducts(): Promise<Sourced<ProductRecord[]>> {
+      // The Admin API has no catalogue endpoint: the published product table serves (seed 001).
+      return { value: mapProducts(info), source: provenance(info, deps.now(), false, deps.now()) };
+    },
+
+    productFor: (productKey: string, reportedName: string | null) => productFromRow(info, productKey, reportedName),
+
+    async invalidate(): Promise<void> {
+      await deps.cache.invalidate(info.id, "usage");
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, validate } from "graphql";
+import { readOperations } from "../../src/graphql/examples";
+import { buildGatewaySchema } from "../../src/graphql/schema";
+
+const root = join(__dirname, "..", "..");
+
+describe("schema/operations", () => {
+  it("holds operations that are valid against the schema", async () => {
+    const schema = await buildGatewaySchema();
+    const ops = readOperations();
+    expect(ops.length).toBeGreaterThanOrEqual(4);
+    for (const op of ops) {
+      expect({ file: op.file, errors: validate(schema, parse(op.text)).map((e) => e.message) }).toEqual({ file: op.file, errors: [] });
+    }
+  });
+
+  it("are typed by `graphql-codegen` from codegen.yml", () => {
+    const out = mkdtempSync(join(tmpdir(), "codegen-"));
+    try {
+      const config = readFileSync(join(root, "codegen.yml"), "utf8").replace("generated/graphql.ts", join(out, "graphql.ts"));
+      writeFileSync(join(out, "codegen.yml"), config);
+      execFileSync(join(root, "node_modules", ".bin", "graphql-codegen"), ["--config", join(out, "codegen.yml")], { cwd: root, stdio: "pipe" });
+      const generated = readFileSync(join(out, "graphql.ts"), "utf8");
+      expect(generated).toContain("export type MonthOverviewQuery");
+      expect(generated).toContain("export type InvoiceLinesQuery");
+      expect(generated).toMatch(/quantity: string/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
