@@ -1,0 +1,99 @@
+/** A gateway on the sandbox simulators, over real HTTP, with captured logs and caller tokens. */
+import { Writable } from "node:stream";
+import { request } from "undici";
+import { signCallerToken } from "../../src/auth/caller";
+import { createGateway, type Gateway } from "../../src/gateway";
+import { createLogger } from "../../src/logger";
+import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox, type Sandbox } from "../../src/sandbox";
+import { DisposableStack } from "./stack";
+
+export interface GqlResult {
+  status: number;
+  body: { data?: Record<string, any> | null; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }> };
+  text: string;
+}
+
+export interface TestGateway {
+  sandbox: Sandbox;
+  gateway: Gateway;
+  logs: string[];
+  /** A caller token for the given connections and tenant. */
+  token(connections?: "*" | string[], tenant?: string): Promise<string>;
+  gql(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult>;
+  /** Upstream calls seen by every simulator, by route. */
+  upstreamCalls(): number;
+  resetCalls(): void;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** Start as in sandbox mode (no token needed). Default false: a caller token is required. */
+  sandboxMode?: boolean;
+  now?: () => number;
+  overrides?: Record<string, unknown>;
+}
+
+/** Retry delays are configuration: tiny in tests (STYLE.md, Tests). */
+export const FAST_UPSTREAM = {
+  maxAttempts: 3,
+  baseDelayMs: 1,
+  maxDelayMs: 5,
+  maxRetryAfterSeconds: 2,
+  headersTimeoutMs: 1000,
+  bodyTimeoutMs: 1000,
+  requestDeadlineMs: 8000,
+};
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const stack = new DisposableStack();
+  const now = options.now;
+  const sandbox = await startSandbox({
+    now: now ? () => new Date(now()) : undefined,
+    overrides: { upstream: FAST_UPSTREAM, ...options.overrides },
+  });
+  stack.defer(() => sandbox.close());
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: "debug",
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  });
+  const gateway = await createGateway({
+    config: sandbox.config,
+    logger,
+    now,
+    random: () => 0.5,
+    sandbox: options.sandboxMode ? { devToken: sandbox.devToken } : undefined,
+  });
+  stack.defer(() => gateway.stop());
+  const defaultToken = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*" });
+
+  return {
+    sandbox,
+    gateway,
+    logs,
+    token: (connections = "*", tenant) =>
+      signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections, tenant, subject: tenant ?? "test" }),
+    async gql(query, variables, token = defaultToken) {
+      const res = await request(gateway.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, body: JSON.parse(text), text };
+    },
+    upstreamCalls: () => sandbox.simulators.reduce((n, s) => n + s.calls.count(), 0),
+    resetCalls: () => {
+      for (const s of sandbox.simulators) {
+        s.calls.reset();
+        s.faults.clear();
+      }
+    },
+    close: () => stack.dispose(),
+  };
+}
