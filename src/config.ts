@@ -18,10 +18,15 @@ const connectionId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
 
-const baseUrl = z
-  .string()
-  .url("must be an absolute URL")
-  .refine((u) => /^https?:\/\//.test(u), "must be an http or https URL");
+function isHttpUrl(text: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const baseUrl = z.string().refine(isHttpUrl, "must be an absolute http(s) URL");
 
 const keeperMsp = z
   .object({

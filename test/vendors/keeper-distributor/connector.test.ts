@@ -155,7 +155,7 @@ describe("keeper-distributor simulator contract", () => {
     });
     return { status: res.statusCode, body: (await res.body.json()) as { success: boolean; message?: string } };
   }
-  const sign = (alg: "HS512" | "HS256", iat: number, exp: number, iss = KEEPER_DISTRIBUTOR_SANDBOX.partnerKey) =>
+  const sign = (alg: "HS512" | "HS256", iat: number, exp: number, iss: string = KEEPER_DISTRIBUTOR_SANDBOX.partnerKey) =>
     new SignJWT({}).setProtectedHeader({ alg }).setIssuer(iss).setIssuedAt(iat).setExpirationTime(exp).sign(new TextEncoder().encode(KEEPER_DISTRIBUTOR_SANDBOX.secret));
   const t0 = () => Math.floor(clock / 1000);
 

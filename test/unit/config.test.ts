@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, listenAddress, loadConfigFile, parseConfig } from "../../src/config";
+
+const valid = {
+  auth: { issuer: "https://idp.test/", audience: "gw", hs256Secret: { env: "GW_SECRET" } },
+  connections: [
+    { id: "keeper-us", vendor: "keeper-msp", apiToken: { env: "KEEPER_TOKEN" } },
+    { id: "dist", vendor: "keeper-distributor", baseUrl: "https://keepersecurity.eu", partnerKey: "pk", secret: { env: "KEEPER_SECRET" }, vendorName: "acme" },
+  ],
+};
+const env = { GW_SECRET: "gateway-secret-value", KEEPER_TOKEN: "keeper-token-value", KEEPER_SECRET: "keeper-secret-value" };
+
+function problems(raw: unknown, e: NodeJS.ProcessEnv = env): string[] {
+  try {
+    parseConfig(raw, e);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  it("resolves {env} secrets into Secrets that never print", () => {
+    const cfg = parseConfig(valid, env);
+    const keeper = cfg.connections[0];
+    expect(keeper.vendor === "keeper-msp" && keeper.apiToken.reveal()).toBe("keeper-token-value");
+    expect(keeper.baseUrl).toBe("https://keepersecurity.com");
+    const printed = `${JSON.stringify(cfg)} ${String(keeper.vendor === "keeper-msp" && keeper.apiToken)} ${require("node:util").inspect(cfg, { depth: 5 })}`;
+    for (const s of Object.values(env)) expect(printed).not.toContain(s);
+  });
+
+  it("names the field and what is wrong", () => {
+    expect(problems({ ...valid, connections: [{ ...valid.connections[0], baseUrl: "not a url" }] })).toEqual([
+      "connections[0].baseUrl: must be an absolute http(s) URL",
+    ]);
+    expect(problems(valid, { ...env, KEEPER_SECRET: undefined })).toEqual(["connections[1].secret: environment variable KEEPER_SECRET is not set"]);
+    expect(problems({ ...valid, connections: [valid.connections[0], valid.connections[0]] })).toEqual(['connections[1].id: duplicate connection id "keeper-us"']);
+    expect(problems({ ...valid, connections: [{ id: "w", vendor: "webex-wholesale" }] })[0]).toMatch(/^connections\[0\]\.vendor: must be one of keeper-msp, keeper-distributor/);
+    expect(problems({ ...valid, connections: [{ ...valid.connections[1], vendorName: undefined }] })[0]).toMatch(/^connections\[0\]\.vendorName: /);
+    expect(problems({ ...valid, auth: { issuer: "x", audience: "y" } })).toEqual(["auth: needs exactly one of hs256Secret or jwksUrl"]);
+    expect(problems({ ...valid, connections: [{ ...valid.connections[0], id: "has:colon" }] })[0]).toMatch(/^connections\[0\]\.id: /);
+    expect(problems({ ...valid, extra: true })[0]).toMatch(/Unrecognized key/);
+  });
+
+  it("reads the file named by GATEWAY_CONFIG and reports a file that is not JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
+    writeFileSync(join(dir, "ok.json"), JSON.stringify(valid));
+    writeFileSync(join(dir, "bad.json"), "{ nope");
+    expect(loadConfigFile(join(dir, "ok.json"), env).connections).toHaveLength(2);
+    expect(() => loadConfigFile(join(dir, "bad.json"), env)).toThrow(/is not valid JSON/);
+    expect(() => loadConfigFile(join(dir, "missing.json"), env)).toThrow(/cannot read/);
+  });
+
+  it("takes PORT and HOST from the environment", () => {
+    expect(listenAddress({})).toEqual({ port: 4000, host: "127.0.0.1" });
+    expect(listenAddress({ PORT: "8080", HOST: "0.0.0.0" })).toEqual({ port: 8080, host: "0.0.0.0" });
+    expect(() => listenAddress({ PORT: "eighty" })).toThrow(/PORT/);
+  });
+});
