@@ -14,10 +14,15 @@ export interface CacheEntry {
 }
 
 export interface CacheResult {
+  /** The full cache key the payload was stored under. */
+  key: string;
   payload: string;
   fetchedAt: number;
   fromCache: boolean;
 }
+
+/** Decoded payloads kept in process, so a warm hit does not parse and map the same body again. */
+const DECODED_MAX = 1000;
 
 export interface ResponseCacheOptions {
   /** A keyv store adapter (a Map by default). */
@@ -29,6 +34,7 @@ export interface ResponseCacheOptions {
 export class ResponseCache {
   private readonly keyv: Keyv<CacheEntry | number>;
   private readonly inflight = new Map<string, Promise<CacheResult>>();
+  private readonly decodedMemo = new Map<string, unknown>();
   private readonly now: () => number;
   /** Counters for benchmarks and tests. */
   readonly stats = { hits: 0, misses: 0, joined: 0 };
@@ -58,7 +64,7 @@ export class ResponseCache {
     const hit = await this.keyv.get(key);
     if (hit && typeof hit === "object") {
       this.stats.hits++;
-      return { payload: hit.v, fetchedAt: hit.t, fromCache: true };
+      return { key, payload: hit.v, fetchedAt: hit.t, fromCache: true };
     }
     const pending = this.inflight.get(key);
     if (pending) {
@@ -70,7 +76,7 @@ export class ResponseCache {
       const payload = await load();
       const fetchedAt = this.now();
       if (ttlMs > 0) await this.keyv.set(key, { v: payload, t: fetchedAt }, ttlMs);
-      return { payload, fetchedAt, fromCache: false };
+      return { key, payload, fetchedAt, fromCache: false };
     })();
     this.inflight.set(key, promise);
     try {
@@ -80,7 +86,21 @@ export class ResponseCache {
     }
   }
 
+  /**
+   * The payload decoded by `decode`, memoised per (key, fetch time): entries are immutable, and the key
+   * carries the caller's scope, so a decoded value is shared exactly as the payload is.
+   */
+  decoded<T>(result: CacheResult, decode: (payload: string) => T): T {
+    const memoKey = `${result.key}@${result.fetchedAt}`;
+    if (this.decodedMemo.has(memoKey)) return this.decodedMemo.get(memoKey) as T;
+    const value = decode(result.payload);
+    if (this.decodedMemo.size >= DECODED_MAX) this.decodedMemo.delete(this.decodedMemo.keys().next().value as string);
+    this.decodedMemo.set(memoKey, value);
+    return value;
+  }
+
   async clear(): Promise<void> {
+    this.decodedMemo.clear();
     await this.keyv.clear();
   }
 

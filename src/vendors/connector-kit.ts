@@ -7,7 +7,7 @@ import type { Dispatcher } from "undici";
 import { cacheKey } from "../cache/keys";
 import type { ResponseCache } from "../cache/store";
 import type { CallContext } from "../domain/connector";
-import type { ConnectionInfo, Provenance } from "../domain/model";
+import type { ConnectionInfo, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
 import type { HttpSettings, Upstream, UpstreamRequest } from "../http/upstream";
 
@@ -58,17 +58,28 @@ export interface CachedRead {
   request: UpstreamRequest;
 }
 
-export async function cachedRead(
+/**
+ * Reads through the scoped cache and decodes the body. A body that fails to decode is not kept: the
+ * next request fetches again rather than serving the same bad answer for a whole TTL.
+ */
+export async function cachedRead<T>(
   info: ConnectionInfo,
   deps: Pick<ConnectorDeps, "cache" | "now">,
   upstream: Upstream,
   call: CallContext,
   read: CachedRead,
-): Promise<{ payload: string; source: Provenance }> {
+  decode: (payload: string) => T,
+): Promise<Sourced<T>> {
   const generation = await deps.cache.generation(info.id, read.kind);
   const key = cacheKey({ connectionId: info.id, scope: call.scope.key, op: read.op, args: read.args, generation });
-  const result = await deps.cache.getOrLoad(key, read.ttlMs, async () => (await upstream.send(call, read.request)).text);
-  return { payload: result.payload, source: provenance(info, result.fetchedAt, result.fromCache, deps.now()) };
+  let fresh: { value: T } | undefined;
+  const result = await deps.cache.getOrLoad(key, read.ttlMs, async () => {
+    const text = (await upstream.send(call, read.request)).text;
+    fresh = { value: decode(text) }; // throws before anything is stored
+    return text;
+  });
+  const value = fresh ? deps.cache.decoded(result, () => fresh!.value) : deps.cache.decoded(result, decode);
+  return { value, source: provenance(info, result.fetchedAt, result.fromCache, deps.now()) };
 }
 
 export function provenance(info: ConnectionInfo, fetchedAt: number, fromCache: boolean, now: number): Provenance {

@@ -191,27 +191,30 @@ export function createKeeperDistributorConnector(
       if (partnerKey !== KEEPER_DISTRIBUTOR_ROOT) {
         return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
       }
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
-        op: "keeper-distributor.accounts",
-        kind: "accounts",
-        args: null,
-        ttlMs: deps.ttls.accountsMs,
-        request: route("accounts", "GET", undefined, true),
-      });
-      const accounts = mapAccounts(info, parseKeeperBody<KeeperAccountsBody>(info, payload), onUnknown);
-      return {
-        value: accounts.map((subscription) => ({
-          connectionId: info.id,
-          vendor: info.vendor,
-          key: subscription.key,
-          parentKey: KEEPER_DISTRIBUTOR_ROOT,
-          role: "MSP" as const,
-          name: subscription.name,
-          externalIds: subscription.externalIds,
-          subscription,
-        })),
-        source,
-      };
+      return cachedRead(
+        info,
+        deps,
+        upstream,
+        call,
+        {
+          op: "keeper-distributor.accounts",
+          kind: "accounts",
+          args: null,
+          ttlMs: deps.ttls.accountsMs,
+          request: route("accounts", "GET", undefined, true),
+        },
+        (payload) =>
+          mapAccounts(info, parseKeeperBody<KeeperAccountsBody>(info, payload), onUnknown).map((subscription) => ({
+            connectionId: info.id,
+            vendor: info.vendor,
+            key: subscription.key,
+            parentKey: KEEPER_DISTRIBUTOR_ROOT,
+            role: "MSP" as const,
+            name: subscription.name,
+            externalIds: subscription.externalIds,
+            subscription,
+          })),
+      );
     },
 
     async getCurrentUsage(call: CallContext, partnerKey: string): Promise<Sourced<UsageSnapshot>> {
@@ -221,15 +224,21 @@ export function createKeeperDistributorConnector(
         return { value: empty, source: provenance(info, deps.now(), false, deps.now()) };
       }
       const vendorInternalId = requireMsp(partnerKey);
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
-        op: "keeper-distributor.current-usage",
-        kind: "usage",
-        args: { vendorInternalId },
-        ttlMs: deps.ttls.currentUsageMs,
-        // A read over POST: safe to retry.
-        request: route("current-usage", "POST", { vendorInternalId }, true),
-      });
-      return { value: mapUsageSnapshot(info, partnerKey, parseKeeperBody<KeeperCurrentUsageBody>(info, payload)), source };
+      return cachedRead(
+        info,
+        deps,
+        upstream,
+        call,
+        {
+          op: "keeper-distributor.current-usage",
+          kind: "usage",
+          args: { vendorInternalId },
+          ttlMs: deps.ttls.currentUsageMs,
+          // A read over POST: safe to retry.
+          request: route("current-usage", "POST", { vendorInternalId }, true),
+        },
+        (payload) => mapUsageSnapshot(info, partnerKey, parseKeeperBody<KeeperCurrentUsageBody>(info, payload)),
+      );
     },
 
     async getStatement(call: CallContext, partnerKey: string, period: BillingPeriod): Promise<Sourced<StatementRecord | null>> {
@@ -240,26 +249,24 @@ export function createKeeperDistributorConnector(
       const vendorInternalId = requireMsp(partnerKey);
       // keeper.md quirk 2: zero-padded month and the year, both as strings.
       const body = { vendorInternalId, month: String(period.month).padStart(2, "0"), year: String(period.year) };
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+      const documentId = monthlyDocumentId("keeper-distributor", vendorInternalId, period);
+      return cachedRead(info, deps, upstream, call, {
         op: "keeper-distributor.monthly-usage",
         kind: "usage",
         args: body,
         ttlMs: statementTtl(deps.ttls, period, deps.now()),
         request: route("monthly-usage", "POST", body, true),
-      });
-      const documentId = monthlyDocumentId("keeper-distributor", vendorInternalId, period);
-      return { value: mapStatement(info, partnerKey, period, documentId, parseKeeperBody<KeeperMonthlyUsageBody>(info, payload)), source };
+      }, (payload) => mapStatement(info, partnerKey, period, documentId, parseKeeperBody<KeeperMonthlyUsageBody>(info, payload)));
     },
 
     async listProducts(call: CallContext): Promise<Sourced<ProductRecord[]>> {
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+      return cachedRead(info, deps, upstream, call, {
         op: "keeper-distributor.msp-products",
         kind: "catalogue",
         args: null,
         ttlMs: deps.ttls.catalogueMs,
         request: route("msp-products", "GET", undefined, true),
-      });
-      return { value: mapProducts(info, parseKeeperBody<KeeperMspProductsBody>(info, payload)), source };
+      }, (payload) => mapProducts(info, parseKeeperBody<KeeperMspProductsBody>(info, payload)));
     },
 
     productFor: (productKey: string, reportedName: string | null) => productFromRow(info, productKey, reportedName),

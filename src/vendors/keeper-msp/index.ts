@@ -68,19 +68,19 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
 
     async getCurrentUsage(call: CallContext, partnerKey: string): Promise<Sourced<UsageSnapshot>> {
       requireSelf(partnerKey);
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+      return cachedRead(info, deps, upstream, call, {
         op: "keeper-msp.current-usage",
         kind: "usage",
         args: null,
         ttlMs: deps.ttls.currentUsageMs,
         request: { route: "current-usage", method: "GET", path: `${KEEPER_MSP_PREFIX}/current-usage`, headers: authHeaders, idempotent: true },
-      });
-      return { value: mapUsageSnapshot(info, partnerKey, parseKeeperBody<KeeperCurrentUsageBody>(info, payload)), source };
+      }, (payload) => mapUsageSnapshot(info, partnerKey, parseKeeperBody<KeeperCurrentUsageBody>(info, payload)));
     },
 
     async getStatement(call: CallContext, partnerKey: string, period: BillingPeriod): Promise<Sourced<StatementRecord | null>> {
       requireSelf(partnerKey);
-      const { payload, source } = await cachedRead(info, deps, upstream, call, {
+      const documentId = monthlyDocumentId("keeper-msp", partnerKey, period);
+      return cachedRead(info, deps, upstream, call, {
         op: "keeper-msp.billing-usage",
         kind: "usage",
         args: period,
@@ -94,9 +94,7 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
           headers: authHeaders,
           idempotent: true,
         },
-      });
-      const documentId = monthlyDocumentId("keeper-msp", partnerKey, period);
-      return { value: mapStatement(info, partnerKey, period, documentId, parseKeeperBody<KeeperMonthlyUsageBody>(info, payload)), source };
+      }, (payload) => mapStatement(info, partnerKey, period, documentId, parseKeeperBody<KeeperMonthlyUsageBody>(info, payload)));
     },
 
     async listProducts(): Promise<Sourced<ProductRecord[]>> {

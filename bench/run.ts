@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: figures for the gateway on the sandbox simulators (loopback only, bounded runs).
+ *  1. upstream calls per operation, cold and warm (the DataLoader + cache effect);
+ *  2. throughput and latency of the month-overview dashboard query on a warm cache (autocannon);
+ *  3. a large MSP (1,500 companies): cold and warm time of one invoice-lines page, and memory.
+ * Prints figures; asserts nothing (tests check behaviour).
+ */
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { request } from "undici";
+import { createGateway } from "../src/gateway";
+import { operationsDir, lastMonth } from "../src/graphql/examples";
+import { createLogger } from "../src/logger";
+import { startSandbox } from "../src/sandbox";
+import { generateSnapshot } from "../src/vendors/keeper/simulator/fixtures";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
+
+async function main(): Promise<void> {
+  const sandbox = await startSandbox();
+  const gateway = await createGateway({ config: sandbox.config, logger: createLogger({ level: "silent" }), sandbox: { devToken: sandbox.devToken } });
+  const overview = readFileSync(join(operationsDir(), "month-overview.graphql"), "utf8");
+  const period = lastMonth();
+  const body = JSON.stringify({ query: overview, variables: { period } });
+  const headers = { "content-type": "application/json", authorization: `Bearer ${sandbox.devToken}` };
+  const upstream = () => sandbox.simulators.reduce((n, s) => n + s.calls.count(), 0);
+  const post = async (payload: string) => {
+    const started = process.hrtime.bigint();
+    const res = await request(gateway.graphqlUrl, { method: "POST", headers, body: payload });
+    const text = await res.body.text();
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, bytes: text.length, errors: (JSON.parse(text).errors ?? []).length };
+  };
+
+  const out: string[] = [];
+  const line = (label: string, value: string) => out.push(`${label.padEnd(58)} ${value}`);
+
+  // 1. Upstream calls per operation.
+  const partners = 11;
+  const before = upstream();
+  const cold = await post(body);
+  const coldCalls = upstream() - before;
+  const warmStart = upstream();
+  const warm = await post(body);
+  line("month overview: partners in sandbox", String(partners));
+  line("month overview, cold: upstream calls", `${coldCalls} (${cold.ms.toFixed(1)} ms, ${cold.bytes} bytes, ${cold.errors} errors)`);
+  line("month overview, warm: upstream calls", `${upstream() - warmStart} (${warm.ms.toFixed(1)} ms)`);
+
+  // 2. Warm throughput.
+  const result = await autocannon({ url: gateway.graphqlUrl, method: "POST", headers, body, connections: 10, duration: DURATION_S });
+  line(`month overview, warm, 10 connections, ${DURATION_S} s: requests/s`, `${result.requests.average.toFixed(0)}`);
+  line("  latency p50 / p99 (ms)", `${result.latency.p50} / ${result.latency.p99}`);
+  line("  non-2xx / errors", `${result.non2xx} / ${result.errors}`);
+  line("  upstream calls during the run", String(upstream() - warmStart - 0));
+
+  // 3. A large MSP: 1,500 managed companies.
+  sandbox.keeperMsp.snapshot = generateSnapshot("bench-large", "Large MSP", 1500, 70000);
+  const linesQuery = JSON.stringify({
+    query: `query($p: BillingPeriod!) { invoiceLines(period: $p, first: 1000, filter: { connectionId: "keeper-msp" }) {
+      totalCount nodes { id quantity unitPrice { amount } amount { amount } company { id name } product { externalId name } } } }`,
+    variables: { p: "2024-03" },
+  });
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const bigCold = await post(linesQuery);
+  const bigWarm = await post(linesQuery);
+  const totalLines = JSON.parse((await (await request(gateway.graphqlUrl, { method: "POST", headers, body: linesQuery })).body.text())).data.invoiceLines.totalCount;
+  line("large MSP (1,500 companies): invoice lines in the month", String(totalLines));
+  line("  first page of 1,000 lines, cold (ms)", `${bigCold.ms.toFixed(1)} (${(bigCold.bytes / 1024).toFixed(0)} KiB)`);
+  line("  same page, warm (ms)", bigWarm.ms.toFixed(1));
+  line("  heap growth over the two requests (MiB)", ((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1));
+  line("process RSS at the end (MiB)", (process.memoryUsage().rss / 1048576).toFixed(0));
+
+  process.stdout.write(`\nbench (node ${process.version}, ${new Date().toISOString()})\n${out.join("\n")}\n`);
+  await gateway.stop();
+  await sandbox.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
