@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { ApolloServer, HeaderMap } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
@@ -99,7 +99,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError,
-    plugins: [ApolloServerPluginLandingPageDisabled(), gatewayPluginInputCheck(), gatewayPluginPartialErrors(formatError)],
+    plugins: [
+      // Our own playground replaces Apollo's landing page (which loads from a CDN); HTTP cache hints are not used.
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      gatewayPluginInputCheck(),
+      gatewayPluginPartialErrors(formatError),
+    ],
   });
   await apollo.start();
 

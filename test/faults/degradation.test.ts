@@ -81,6 +81,17 @@ describe("a failing connection degrades only its own fields", () => {
     expect(res.body.errors![0].extensions).toMatchObject({ code: "VENDOR_BAD_RESPONSE", connectionId: "keeper-msp" });
   });
 
+  it("does not cache a body it could not read: the next request fetches again", async () => {
+    const token = await freshToken();
+    t.sandbox.keeperMsp.faults.next("current-usage", { body: "not json at all" });
+    const bad = await t.gql(MSP_COMPANIES, undefined, token);
+    expect(bad.body.errors![0].extensions?.code).toBe("VENDOR_BAD_RESPONSE");
+    const good = await t.gql(MSP_COMPANIES, undefined, token);
+    expect(good.body.errors).toBeUndefined();
+    expect(good.body.data!.partner.managedCompanies.totalCount).toBe(27);
+    expect(t.sandbox.keeperMsp.calls.count("current-usage")).toBe(2);
+  });
+
   it("reports a body that fails wire checks as VENDOR_BAD_RESPONSE naming the field", async () => {
     t.sandbox.keeperMsp.faults.next("current-usage", {
       body: '{"success":true,"usage":{"mcItems":[{"companyId":"x","companyName":"X","products":[{"productId":720,"quantity":"lots"}]}]}}',

@@ -33,7 +33,7 @@ import {
   mapUsageSnapshot,
   monthlyDocumentId,
   parseKeeperBody,
-  productFromRow,
+  productResolver,
 } from "../keeper/mapper";
 import {
   KEEPER_DISTRIBUTOR_PREFIX,
@@ -269,7 +269,7 @@ export function createKeeperDistributorConnector(
       }, (payload) => mapProducts(info, parseKeeperBody<KeeperMspProductsBody>(info, payload)));
     },
 
-    productFor: (productKey: string, reportedName: string | null) => productFromRow(info, productKey, reportedName),
+    productFor: productResolver(info),
 
     async invalidate(what: "accounts" | "usage" | "all"): Promise<void> {
       if (what === "all") return invalidateAll();

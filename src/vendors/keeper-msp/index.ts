@@ -17,7 +17,7 @@ import {
   mapUsageSnapshot,
   monthlyDocumentId,
   parseKeeperBody,
-  productFromRow,
+  productResolver,
 } from "../keeper/mapper";
 import { KEEPER_MSP_PREFIX, type KeeperCurrentUsageBody, type KeeperMonthlyUsageBody } from "../keeper/wire";
 
@@ -102,7 +102,7 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
       return { value: mapProducts(info), source: provenance(info, deps.now(), false, deps.now()) };
     },
 
-    productFor: (productKey: string, reportedName: string | null) => productFromRow(info, productKey, reportedName),
+    productFor: productResolver(info),
 
     async invalidate(): Promise<void> {
       await deps.cache.invalidate(info.id, "usage");

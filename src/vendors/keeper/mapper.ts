@@ -352,9 +352,23 @@ export function mapProducts(connection: ConnectionInfo, body?: KeeperMspProducts
   return [...seen.entries()].map(([key, names]) => catalogueProduct(connection, key, names));
 }
 
-/** A product for an id met on a usage row, when it is not in any catalogue we loaded. */
+/** A product for an id met on a usage or invoice row, from the published table plus the name on the row. */
 export function productFromRow(connection: ConnectionInfo, key: string, reportedName: string | null): ProductRecord {
   return catalogueProduct(connection, key, reportedName ? [reportedName] : []);
+}
+
+/** productFromRow, memoised per connection: the same few products recur on thousands of rows. */
+export function productResolver(connection: ConnectionInfo): (key: string, reportedName: string | null) => ProductRecord {
+  const memo = new Map<string, ProductRecord>();
+  return (key, reportedName) => {
+    const memoKey = `${key}\u0000${reportedName ?? ""}`;
+    let product = memo.get(memoKey);
+    if (!product) {
+      product = productFromRow(connection, key, reportedName);
+      if (memo.size < 10_000) memo.set(memoKey, product);
+    }
+    return product;
+  };
 }
 
 export function monthlyDocumentId(api: string, partnerKey: string, period: BillingPeriod): string {
