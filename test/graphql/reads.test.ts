@@ -109,6 +109,15 @@ describe("reads", () => {
     expect(t.sandbox.keeperMsp.calls.count("current-usage")).toBe(1);
   });
 
+  it("makes one upstream call for concurrent identical misses (single-flight)", async () => {
+    const token = await t.token("*", "single-flight");
+    t.sandbox.keeperMsp.faults.next("current-usage", { delayMs: 150 });
+    const q = `{ partner(id: "${MSP_SELF}") { managedCompanies { totalCount } } }`;
+    const results = await Promise.all([1, 2, 3, 4, 5].map(() => t.gql(q, undefined, token)));
+    expect(results.map((r) => r.body.data!.partner.managedCompanies.totalCount)).toEqual([27, 27, 27, 27, 27]);
+    expect(t.sandbox.keeperMsp.calls.count("current-usage")).toBe(1);
+  });
+
   it("keeps callers of different scope apart in the cache", async () => {
     const q = `{ partner(id: "${MSP_SELF}") { managedCompanies(first: 1) { nodes { source { fromCache } } } } }`;
     const a = await t.token(["keeper-msp"], "tenant-a");
