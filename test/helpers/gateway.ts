@@ -1,10 +1,9 @@
 /** A gateway on the sandbox simulators, over real HTTP, with captured logs and caller tokens. */
-import { Writable } from "node:stream";
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
 import { createGateway, type Gateway } from "../../src/gateway";
-import { createLogger } from "../../src/logger";
 import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox, type Sandbox } from "../../src/sandbox";
+import { capturingLogger } from "./logs";
 import { DisposableStack } from "./stack";
 
 export interface GqlResult {
@@ -52,16 +51,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     overrides: { upstream: FAST_UPSTREAM, ...options.overrides },
   });
   stack.defer(() => sandbox.close());
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "debug",
-    destination: new Writable({
-      write(chunk, _enc, cb) {
-        logs.push(String(chunk));
-        cb();
-      },
-    }),
-  });
+  const { logger, lines: logs } = capturingLogger();
   const gateway = await createGateway({
     config: sandbox.config,
     logger,

@@ -1,11 +1,10 @@
-import { Writable } from "node:stream";
 import { createDeadline } from "../../src/http/deadline";
 import { createDispatcher, DEFAULT_HTTP_SETTINGS, parseRetryAfter, Upstream, type HttpSettings } from "../../src/http/upstream";
 import { VendorError } from "../../src/domain/errors";
 import { makeScope } from "../../src/auth/caller";
-import { createLogger } from "../../src/logger";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator-kit";
 import type { CallContext } from "../../src/domain/connector";
+import { capturingLogger } from "../helpers/logs";
 import { DisposableStack } from "../helpers/stack";
 
 const settings: HttpSettings = {
@@ -21,16 +20,7 @@ const settings: HttpSettings = {
 const stack = new DisposableStack();
 let sim: SimulatorHandle;
 let upstream: Upstream;
-const logLines: string[] = [];
-const logger = createLogger({
-  level: "debug",
-  destination: new Writable({
-    write(chunk, _enc, cb) {
-      logLines.push(String(chunk));
-      cb();
-    },
-  }),
-});
+const { logger, lines: logLines } = capturingLogger();
 
 function call(budgetMs = 5_000): CallContext {
   const deadline = createDeadline(budgetMs);

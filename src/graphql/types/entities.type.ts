@@ -9,8 +9,9 @@ import { Attribute, ExternalId, Money, Provenance } from "./common.type";
 import { RelayConnection } from "./connection.factory";
 import { PartnerRole, ProductCategory, ReconciliationKind, SubscriptionStatus, Vendor } from "./enums";
 
-@ObjectType({ description: "An organisation that buys from a vendor and resells: a distributor, an MSP, a reseller." })
-export class Partner {
+/** What every vendor-backed record carries: its global id, the vendor and the connection it came from. */
+@ObjectType()
+abstract class VendorObject {
   @Field(() => ID)
   id!: string;
 
@@ -19,6 +20,10 @@ export class Partner {
 
   @Field(() => ID)
   connectionId!: string;
+}
+
+@ObjectType({ description: "An organisation that buys from a vendor and resells: a distributor, an MSP, a reseller." })
+export class Partner extends VendorObject {
 
   @Field(() => PartnerRole)
   role!: string;
@@ -28,15 +33,7 @@ export class Partner {
 }
 
 @ObjectType({ description: "A customer of a partner at one vendor." })
-export class ManagedCompany {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
+export class ManagedCompany extends VendorObject {
 
   @Field(() => String, { nullable: true })
   name!: string | null;
@@ -55,15 +52,7 @@ export class ManagedCompany {
 }
 
 @ObjectType({ description: "What a company or partner holds at a vendor (for Keeper distributors: a linked MSP account)." })
-export class Subscription {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
+export class Subscription extends VendorObject {
 
   @Field(() => String, { description: "The vendor's id of the subscription or account (Keeper: vendorInternalId)." })
   externalId!: string;
@@ -91,15 +80,7 @@ export class Subscription {
 }
 
 @ObjectType({ description: "A vendor catalogue item, keyed by the vendor's product id (names drift)." })
-export class Product {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
+export class Product extends VendorObject {
 
   @Field(() => String, { description: "The vendor's product id." })
   externalId!: string;
@@ -145,18 +126,9 @@ export class SourceDocument {
 }
 
 @ObjectType({ description: "A billed or billable amount for a period." })
-export class InvoiceLine {
-  @Field(() => ID)
-  id!: string;
-
+export class InvoiceLine extends VendorObject {
   @Field(() => BillingPeriodScalar)
   period!: unknown;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
 
   @Field(() => String, { nullable: true, description: "The product name the vendor printed on this line." })
   description!: string | null;
@@ -229,18 +201,9 @@ export class Reconciliation {
 }
 
 @ObjectType({ description: "A partner's statement for a month at one connection, with totals as the vendor reports them." })
-export class Invoice {
-  @Field(() => ID)
-  id!: string;
-
+export class Invoice extends VendorObject {
   @Field(() => BillingPeriodScalar)
   period!: unknown;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
 
   @Field(() => String)
   currency!: string;
