@@ -54,7 +54,9 @@ async function main(): Promise<void> {
   line(`month overview, warm, 10 connections, ${DURATION_S} s: requests/s`, `${result.requests.average.toFixed(0)}`);
   line("  latency p50 / p99 (ms)", `${result.latency.p50} / ${result.latency.p99}`);
   line("  non-2xx / errors", `${result.non2xx} / ${result.errors}`);
-  line("  upstream calls during the run", String(upstream() - warmStart - 0));
+  line("  upstream calls during the run", String(upstream() - warmStart));
+  const { hits, misses, joined } = gateway.cache.stats;
+  line("cache so far: hits / misses / joined in flight", `${hits} / ${misses} / ${joined}`);
 
   // 3. A large MSP: 1,500 managed companies.
   sandbox.keeperMsp.snapshot = generateSnapshot("bench-large", "Large MSP", 1500, 70000);

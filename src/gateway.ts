@@ -167,7 +167,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             logger: requestLogger,
             now,
             partialErrors: [],
-            sandbox: Boolean(options.sandbox),
           };
         },
       });

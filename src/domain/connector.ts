@@ -44,10 +44,9 @@ export interface CallContext {
   logger: Logger;
 }
 
-/** A lifecycle action's outcome, with the vendor's own message. */
+/** A lifecycle action's outcome: the vendor's own confirmation message. */
 export interface LifecycleResult {
   message: string;
-  subscription: SubscriptionRecord | null;
 }
 
 export interface CreateTrialInput {

@@ -20,6 +20,4 @@ export interface GatewayContext {
   logger: Logger;
   now: () => number;
   partialErrors: PartialError[];
-  /** True in sandbox mode (shown on Query.gateway). */
-  sandbox: boolean;
 }

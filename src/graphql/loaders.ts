@@ -28,10 +28,7 @@ export class Loaders {
   private readonly statements: DataLoader<string, Sourced<StatementRecord | null>>;
   private readonly products: DataLoader<string, Sourced<ProductRecord[]>>;
 
-  constructor(
-    private readonly registry: ConnectorRegistry,
-    call: CallContext,
-  ) {
+  constructor(registry: ConnectorRegistry, call: CallContext) {
     const connector = (id: string): VendorConnector => {
       const c = registry.get(id);
       if (!c) throw new Error(`unknown connection ${id}`); // checked before execution; a bug if reached

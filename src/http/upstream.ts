@@ -110,10 +110,6 @@ export class Upstream {
     private readonly clock: Clock = { now: Date.now, random: Math.random },
   ) {}
 
-  get connectionId(): string {
-    return this.target.connectionId;
-  }
-
   /** Sends the request; resolves with a 2xx response, throws a VendorError otherwise. */
   async send(call: CallContext, req: UpstreamRequest): Promise<UpstreamResponse> {
     // Paths are absolute vendor paths; any path prefix of the base URL is kept in front of them.

@@ -52,13 +52,6 @@ export class FaultQueue {
     return undefined;
   }
 
-  pending(route?: string): number {
-    if (route) return this.queues.get(route)?.length ?? 0;
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
-  }
-
   clear(): void {
     this.queues.clear();
   }

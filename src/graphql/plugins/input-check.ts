@@ -81,7 +81,7 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
               Argument(node) {
                 const arg = typeInfo.getArgument();
                 if (!arg) return;
-                // Variables are already coerced by graphql-js at this stage only in execution; coerce here.
+                // Literal and variable values alike, coerced the way execution will see them.
                 const value = valueFromAST(node.value, arg.type, variables as Record<string, unknown>);
                 checkValue(contextValue, arg.type, arg.name, value, problems);
               },

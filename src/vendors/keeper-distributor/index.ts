@@ -110,7 +110,7 @@ export function createKeeperDistributorConnector(
     const parsed = parseKeeperBody<KeeperMessageBody>(info, res.text);
     ensureSuccess(info, parsed);
     await invalidateAll();
-    return { message: typeof parsed.message === "string" ? parsed.message : "", subscription: null };
+    return { message: typeof parsed.message === "string" ? parsed.message : "" };
   }
 
   async function invalidateAll(): Promise<void> {
