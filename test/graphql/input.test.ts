@@ -22,6 +22,8 @@ describe("bad input", () => {
     ["an unknown connection in a variable", `query($f: InvoiceLineFilter) { invoiceLines(period: "2025-08", filter: $f) { totalCount } }`, { f: { connectionId: "nope" } }],
     ["a malformed partner id", `{ partner(id: "garbage") { name } }`, undefined],
     ["a partner id on an unknown connection", `{ partner(id: "partner:elsewhere:self") { name } }`, undefined],
+    ["a company id where a partner id is expected", `{ partner(id: "company:keeper-msp:self:NDU5OTk") { name } }`, undefined],
+    ["a partner id as a company filter", `{ invoiceLines(period: "2025-08", filter: { companyId: "partner:keeper-msp:self" }) { totalCount } }`, undefined],
     ["a bad cursor", `{ managedCompanies(after: "not-a-cursor") { totalCount } }`, undefined],
     ["a page too large", `{ managedCompanies(first: 5000) { totalCount } }`, undefined],
     ["a bad period beside a good field", `{ partners { nodes { managedCompanies { totalCount } } } invoices(period: "2025-00") { id } }`, undefined],

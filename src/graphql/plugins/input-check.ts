@@ -20,15 +20,26 @@ import { scopeAllows } from "../../domain/connector";
 import { BadUserInputError } from "../../domain/errors";
 import { formatBillingPeriod, periodIndex, periodOf, type BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
-import { parseGlobalId } from "../ids";
+import { parseGlobalId, type IdType } from "../ids";
 import { checkFirst, decodeCursor } from "../pagination";
 
-function checkValue(ctx: GatewayContext, type: GraphQLInputType, name: string, value: unknown, problems: string[]): void {
+/** Which kind of global id an ID argument or input field takes, by its name (`id` by the field it is on). */
+const ID_KIND_BY_NAME: Record<string, IdType> = { partnerId: "partner", companyId: "company" };
+const ID_KIND_BY_FIELD: Record<string, IdType> = { partner: "partner", managedCompany: "company" };
+
+function checkValue(
+  ctx: GatewayContext,
+  type: GraphQLInputType,
+  name: string,
+  value: unknown,
+  problems: string[],
+  idKind: IdType | undefined = ID_KIND_BY_NAME[name],
+): void {
   if (value === null || value === undefined) return;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
     const items = Array.isArray(value) ? value : [value];
-    for (const item of items) checkValue(ctx, nullable.ofType as GraphQLInputType, name, item, problems);
+    for (const item of items) checkValue(ctx, nullable.ofType as GraphQLInputType, name, item, problems, idKind);
     return;
   }
   if (isInputObjectType(nullable)) {
@@ -44,6 +55,10 @@ function checkValue(ctx: GatewayContext, type: GraphQLInputType, name: string, v
       const parsed = parseGlobalId(value);
       if (typeof parsed === "string") {
         problems.push(`${name}: ${parsed}`);
+        return undefined;
+      }
+      if (idKind && parsed.type !== idKind) {
+        problems.push(`${name}: expected a ${idKind} id, got a ${parsed.type} id`);
         return undefined;
       }
       return parsed.connectionId;
@@ -83,7 +98,8 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
                 if (!arg) return;
                 // Literal and variable values alike, coerced the way execution will see them.
                 const value = valueFromAST(node.value, arg.type, variables as Record<string, unknown>);
-                checkValue(contextValue, arg.type, arg.name, value, problems);
+                const idKind = arg.name === "id" ? ID_KIND_BY_FIELD[typeInfo.getFieldDef()?.name ?? ""] : undefined;
+                checkValue(contextValue, arg.type, arg.name, value, problems, idKind);
               },
             }),
           );
