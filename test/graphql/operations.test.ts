@@ -18,6 +18,16 @@ describe("schema/operations", () => {
     }
   });
 
+  it("include the README's examples, which are valid too", async () => {
+    const schema = await buildGatewaySchema();
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const block of blocks) {
+      expect(validate(schema, parse(block)).map((e) => e.message)).toEqual([]);
+    }
+  });
+
   it("are typed by `graphql-codegen` from codegen.yml", () => {
     const out = mkdtempSync(join(tmpdir(), "codegen-"));
     try {
