@@ -50,13 +50,33 @@ const keeperDistributor = z
   })
   .strict();
 
-const plannedVendors = ["webex-wholesale", "microsoft-marketplace", "microsoft-partner-billing"] as const;
+const webexWholesale = z
+  .object({
+    id: connectionId,
+    vendor: z.literal("webex-wholesale"),
+    name: z.string().optional(),
+    baseUrl: baseUrl.default("https://webexapis.com/v1"),
+    accessToken: secretField,
+    subPartners: z.array(z.object({ orgId: z.string().min(1), name: z.string().optional() }).strict()).default([]),
+    reportWait: z
+      .object({
+        maxWaitMs: z.number().int().nonnegative(),
+        pollBaseMs: z.number().int().positive(),
+        pollMaxMs: z.number().int().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
 
-const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor], {
+const plannedVendors = ["microsoft-marketplace", "microsoft-partner-billing"] as const;
+
+const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale], {
   errorMap: (issue, ctx) =>
     issue.code === "invalid_union_discriminator"
       ? {
-          message: `must be one of keeper-msp, keeper-distributor (${plannedVendors.join(", ")} are not supported yet)`,
+          message: `must be one of keeper-msp, keeper-distributor, webex-wholesale (${plannedVendors.join(", ")} are not supported yet)`,
         }
       : { message: ctx.defaultError },
 });
@@ -118,7 +138,16 @@ type FileConfig = z.infer<typeof fileSchema>;
 
 export type ConnectionConfig =
   | { id: string; vendor: "keeper-msp"; name?: string; baseUrl: string; apiToken: Secret }
-  | { id: string; vendor: "keeper-distributor"; name?: string; baseUrl: string; partnerKey: Secret; secret: Secret; vendorName: string };
+  | { id: string; vendor: "keeper-distributor"; name?: string; baseUrl: string; partnerKey: Secret; secret: Secret; vendorName: string }
+  | {
+      id: string;
+      vendor: "webex-wholesale";
+      name?: string;
+      baseUrl: string;
+      accessToken: Secret;
+      subPartners: Array<{ orgId: string; name?: string }>;
+      reportWait: { maxWaitMs: number; pollBaseMs: number; pollMaxMs: number };
+    };
 
 export interface CallerAuthConfig {
   issuer: string;
@@ -170,6 +199,18 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     const at = `connections[${i}]`;
     if (c.vendor === "keeper-msp") {
       return { id: c.id, vendor: c.vendor, name: c.name, baseUrl: c.baseUrl, apiToken: secret(c.apiToken, `${at}.apiToken`) };
+    }
+    if (c.vendor === "webex-wholesale") {
+      return {
+        id: c.id,
+        vendor: c.vendor,
+        name: c.name,
+        baseUrl: c.baseUrl,
+        accessToken: secret(c.accessToken, `${at}.accessToken`),
+        subPartners: c.subPartners,
+        // Wait for a report within one request for up to 10 s, polling from 1 s doubling to 4 s (no server hint exists).
+        reportWait: { maxWaitMs: 10_000, pollBaseMs: 1_000, pollMaxMs: 4_000, ...c.reportWait },
+      };
     }
     return {
       id: c.id,

@@ -99,6 +99,20 @@ export class ResponseCache {
     return value;
   }
 
+  /** A small JSON record (job tracking), shared through the store by every gateway instance. */
+  async getRecord<T>(key: string): Promise<T | undefined> {
+    const value = await this.keyv.get(`rec|${key}`);
+    return value === undefined ? undefined : (JSON.parse(String((value as CacheEntry).v)) as T);
+  }
+
+  async setRecord(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.keyv.set(`rec|${key}`, { v: JSON.stringify(value), t: this.now() }, ttlMs);
+  }
+
+  async deleteRecord(key: string): Promise<void> {
+    await this.keyv.delete(`rec|${key}`);
+  }
+
   async clear(): Promise<void> {
     this.decodedMemo.clear();
     await this.keyv.clear();

@@ -6,6 +6,8 @@ import type { Logger } from "pino";
 import type { BillingPeriod } from "./period";
 import type {
   ConnectionInfo,
+  InvoiceLineRecord,
+  Vendor,
   PartnerRecord,
   ProductRecord,
   Sourced,
@@ -79,6 +81,38 @@ export interface AccountLifecycle {
   removeAccount(call: CallContext, vendorPartnerId: string): Promise<LifecycleResult>;
 }
 
+export type ReportStatus = "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED" | "UNKNOWN";
+export type ReportType = "PARTNER" | "CUSTOMER" | "USER";
+
+/** A long-running vendor report the gateway drives for the user (DOMAIN.md: Job). */
+export interface ReportRecord {
+  connectionId: string;
+  vendor: Vendor;
+  /** The vendor's report id; null while the gateway has not been able to create it yet. */
+  key: string | null;
+  partnerKey: string;
+  type: ReportType;
+  periodStart: string;
+  periodEnd: string;
+  status: ReportStatus;
+  errors: Array<{ code: string; message: string }>;
+  createdAt: Date | null;
+  subPartnerId: string | null;
+}
+
+/** Vendors whose billing data comes as asynchronous reports (Webex). */
+export interface BillingReports {
+  list(call: CallContext, partnerKey: string): Promise<Sourced<ReportRecord[]>>;
+  get(call: CallContext, reportKey: string): Promise<Sourced<ReportRecord>>;
+  /** Finds or creates the report for the month and waits for it within the request's budget. */
+  request(call: CallContext, partnerKey: string, period: BillingPeriod, type: ReportType, options?: { regenerate?: boolean }): Promise<ReportRecord>;
+  remove(call: CallContext, reportKey: string): Promise<void>;
+  /** A page of a company's user-level lines for a month, and how many there are in all. */
+  userLines(call: CallContext, partnerKey: string, companyKey: string, period: BillingPeriod, offset: number, limit: number): Promise<Sourced<{ total: number; lines: InvoiceLineRecord[] }>>;
+  /** The lines of one completed report. */
+  reportLines(call: CallContext, reportKey: string): Promise<Sourced<InvoiceLineRecord[]>>;
+}
+
 export interface VendorConnector {
   readonly info: ConnectionInfo;
   /** The partner this connection authenticates as; known without an upstream call. */
@@ -95,6 +129,8 @@ export interface VendorConnector {
   listProducts(call: CallContext): Promise<Sourced<ProductRecord[]>>;
   /** Present only for contracts with lifecycle operations. */
   readonly lifecycle?: AccountLifecycle;
+  /** Present only for contracts whose data comes as asynchronous reports. */
+  readonly reports?: BillingReports;
   /** Drops cached data of this connection (after a lifecycle change). */
   invalidate(what: "accounts" | "usage" | "all"): Promise<void>;
 }

@@ -15,6 +15,8 @@ export type ErrorCode =
   | "VENDOR_RATE_LIMITED"
   | "VENDOR_REJECTED"
   | "VENDOR_BAD_RESPONSE"
+  | "VENDOR_REPORT_PENDING"
+  | "VENDOR_REPORT_FAILED"
   | "INTERNAL_SERVER_ERROR";
 
 export class BadUserInputError extends GraphQLError {
@@ -44,7 +46,9 @@ export type VendorErrorCode =
   | "VENDOR_AUTH_FAILED"
   | "VENDOR_RATE_LIMITED"
   | "VENDOR_REJECTED"
-  | "VENDOR_BAD_RESPONSE";
+  | "VENDOR_BAD_RESPONSE"
+  | "VENDOR_REPORT_PENDING"
+  | "VENDOR_REPORT_FAILED";
 
 export interface VendorErrorDetails {
   vendor: Vendor;
@@ -54,6 +58,11 @@ export interface VendorErrorDetails {
   upstreamCode?: string;
   requestId?: string;
   retryAfterSeconds?: number;
+  /** For report-backed data: the vendor report and its status. */
+  reportId?: string;
+  reportStatus?: string;
+  /** Problems the vendor reported (report errors) or the gateway found (malformed rows). */
+  problems?: string[];
   /** Internal only: never serialised. */
   cause?: unknown;
 }
@@ -65,6 +74,8 @@ const DEFAULT_MESSAGES: Record<VendorErrorCode, string> = {
   VENDOR_RATE_LIMITED: "The vendor is rate limiting requests",
   VENDOR_REJECTED: "The vendor rejected the request",
   VENDOR_BAD_RESPONSE: "The vendor sent a response the gateway cannot read",
+  VENDOR_REPORT_PENDING: "The vendor is still generating the report; ask again shortly",
+  VENDOR_REPORT_FAILED: "The vendor could not generate the report",
 };
 
 export class VendorError extends GraphQLError {
@@ -81,6 +92,9 @@ export class VendorError extends GraphQLError {
     if (details.upstreamCode !== undefined) extensions.upstreamCode = details.upstreamCode;
     if (details.requestId !== undefined) extensions.requestId = details.requestId;
     if (details.retryAfterSeconds !== undefined) extensions.retryAfterSeconds = details.retryAfterSeconds;
+    if (details.reportId !== undefined) extensions.reportId = details.reportId;
+    if (details.reportStatus !== undefined) extensions.reportStatus = details.reportStatus;
+    if (details.problems !== undefined) extensions.problems = details.problems;
     super(`${message ?? DEFAULT_MESSAGES[code]} (connection ${details.connectionId})`, { extensions });
     this.name = "VendorError";
     this.code = code;

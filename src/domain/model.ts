@@ -162,10 +162,17 @@ export interface InvoiceLineRecord {
   unitPrice: Decimal | null;
   /** Null where the vendor gives no amount; never guessed. */
   amount: Decimal | null;
-  currency: string;
+  /** Null where the vendor gives no money at all (Webex usage reports). */
+  currency: string | null;
   chargeStart: string;
   chargeEnd: string;
   chargeType: string;
+  /** The vendor's subscription the usage belongs to, when it says. */
+  subscriptionId: string | null;
+  /** The vendor's location id, when it says. */
+  locationId: string | null;
+  /** Vendor columns with no place in the model (user, workspace, service name...): kept, not dropped. */
+  attributes: Array<{ name: string; value: string }>;
   source: LineSource;
 }
 
@@ -182,10 +189,13 @@ export interface StatementRecord {
   vendor: Vendor;
   partnerKey: string;
   period: BillingPeriod;
-  currency: string;
+  /** Null for usage-only statements (no money). */
+  currency: string | null;
   documentId: string;
   lines: InvoiceLineRecord[];
   reported: ReportedTotals;
   /** How the vendor derives a line amount from unit price × quantity, when it documents one. */
   lineAmountRule: "ROUND_HALF_UP_CENTS" | null;
+  /** Rows the gateway could not read (with their row numbers): reported beside the good lines, never dropped silently. */
+  problems: string[];
 }

@@ -42,6 +42,11 @@ export function money(amount: Decimal, currency: string): Money {
   return { amount, currency };
 }
 
+/** An amount with its currency, or null where either is missing (money never travels without its currency). */
+export function moneyOrNull(amount: Decimal | null, currency: string | null): Money | null {
+  return amount !== null && currency !== null ? money(amount, currency) : null;
+}
+
 /** Sums amounts that must share one currency; throws when they do not. */
 export function sumMoney(values: Money[], currency: string): Money {
   for (const v of values) {

@@ -15,6 +15,9 @@ const PUBLIC_EXTENSIONS = [
   "upstreamCode",
   "requestId",
   "retryAfterSeconds",
+  "reportId",
+  "reportStatus",
+  "problems",
   "field",
 ] as const;
 

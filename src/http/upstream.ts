@@ -6,6 +6,7 @@
  * Failures become typed VendorErrors. Headers (credentials) are never logged or put in errors.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Readable } from "node:stream";
 import { Agent, request, type Dispatcher } from "undici";
 import type { Logger } from "pino";
 import type { CallContext } from "../domain/connector";
@@ -58,7 +59,10 @@ export interface UpstreamRequest {
   /** Route name for logs and metrics, e.g. "monthly-usage". */
   route: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** A vendor path, joined to the connection's base URL. */
   path: string;
+  /** An absolute URL the vendor handed out (a signed download link, a next-page link): used as is instead of `path`. */
+  url?: string;
   query?: Record<string, string>;
   /** Built per attempt, so renewed credentials are picked up. */
   headers?: () => Promise<Record<string, string>> | Record<string, string>;
@@ -71,6 +75,14 @@ export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  attempts: number;
+}
+
+/** A 2xx response whose body is left unread, to be streamed by the caller. */
+export interface UpstreamStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
   attempts: number;
 }
 
@@ -110,11 +122,32 @@ export class Upstream {
     private readonly clock: Clock = { now: Date.now, random: Math.random },
   ) {}
 
-  /** Sends the request; resolves with a 2xx response, throws a VendorError otherwise. */
+  /** Sends the request; resolves with a 2xx response read whole, throws a VendorError otherwise. */
   async send(call: CallContext, req: UpstreamRequest): Promise<UpstreamResponse> {
-    // Paths are absolute vendor paths; any path prefix of the base URL is kept in front of them.
-    const url = new URL(this.target.baseUrl);
-    url.pathname = joinPath(url.pathname, req.path);
+    return this.exchange(call, req, async (res) => ({ status: res.status, headers: res.headers, text: await res.body.text(), attempts: res.attempts }));
+  }
+
+  /**
+   * Like send, but hands over the 2xx body unread. Retries happen only before a body is handed over;
+   * a failure while the caller reads it is the caller's to report.
+   */
+  async open(call: CallContext, req: UpstreamRequest): Promise<UpstreamStream> {
+    return this.exchange(call, req, async (res) => res);
+  }
+
+  private async exchange<T>(
+    call: CallContext,
+    req: UpstreamRequest,
+    consume: (res: { status: number; headers: Record<string, string | string[] | undefined>; body: Readable & { text(): Promise<string> }; attempts: number }) => Promise<T>,
+  ): Promise<T> {
+    let url: URL;
+    if (req.url) {
+      url = new URL(req.url);
+    } else {
+      // Paths are absolute vendor paths; any path prefix of the base URL is kept in front of them.
+      url = new URL(this.target.baseUrl);
+      url.pathname = joinPath(url.pathname, req.path);
+    }
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
     const log = call.logger.child({
       vendor: this.target.vendor,
@@ -144,11 +177,11 @@ export class Upstream {
           headersTimeout: Math.min(this.settings.headersTimeoutMs, remaining),
           bodyTimeout: Math.min(this.settings.bodyTimeoutMs, remaining),
         });
-        const text = await res.body.text();
         log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
         if (res.statusCode >= 200 && res.statusCode < 300) {
-          return { status: res.statusCode, headers: res.headers, text, attempts: attempt };
+          return await consume({ status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt });
         }
+        const text = await res.body.text();
         failure = this.classifyStatus(res.statusCode, res.headers, text, req.idempotent);
       } catch (err) {
         failure = {

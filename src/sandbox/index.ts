@@ -12,10 +12,11 @@ import {
   type KeeperDistributorSimulator,
 } from "../vendors/keeper-distributor/simulator/server";
 import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimulator } from "../vendors/keeper-msp/simulator/server";
+import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "../vendors/webex-wholesale/simulator/server";
 
 export const SANDBOX_ISSUER = "billing-gateway-sandbox";
 export const SANDBOX_AUDIENCE = "billing-gateway";
-export const SANDBOX_CONNECTIONS = { keeperMsp: "keeper-msp", keeperDistributor: "keeper-distributor" } as const;
+export const SANDBOX_CONNECTIONS = { keeperMsp: "keeper-msp", keeperDistributor: "keeper-distributor", webex: "webex-wholesale" } as const;
 /** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
 export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
 
@@ -26,6 +27,7 @@ export interface Sandbox {
   devToken: string;
   keeperMsp: KeeperMspSimulator;
   keeperDistributor: KeeperDistributorSimulator;
+  webex: WebexSimulator;
   simulators: SimulatorHandle[];
   close(): Promise<void>;
 }
@@ -39,6 +41,8 @@ export interface SandboxOptions {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const keeperMsp = await createKeeperMspSimulator({ now: options.now });
   const keeperDistributor = await createKeeperDistributorSimulator({ now: options.now });
+  // Reports complete after two polls: a playground user sees IN_PROGRESS, then COMPLETED.
+  const webex = await createWebexSimulator({ now: options.now, pollsToComplete: 2 });
   const callerSecret = randomBytes(32).toString("base64url");
   const config = parseConfig({
     auth: { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, hs256Secret: callerSecret },
@@ -59,6 +63,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         secret: KEEPER_DISTRIBUTOR_SANDBOX.secret,
         vendorName: KEEPER_DISTRIBUTOR_SANDBOX.vendorName,
       },
+      {
+        id: SANDBOX_CONNECTIONS.webex,
+        vendor: "webex-wholesale",
+        name: webex.world.partnerName,
+        baseUrl: webex.url,
+        accessToken: WEBEX_SANDBOX_TOKEN,
+        subPartners: webex.world.subPartners,
+        reportWait: { maxWaitMs: 5_000, pollBaseMs: 200, pollMaxMs: 1_000 },
+      },
     ],
     ...options.overrides,
   });
@@ -69,13 +82,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connections: "*",
     expiresIn: "30d",
   });
-  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor];
+  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex];
   return {
     config,
     callerSecret,
     devToken,
     keeperMsp,
     keeperDistributor,
+    webex,
     simulators,
     async close() {
       await Promise.all(simulators.map((s) => s.close()));

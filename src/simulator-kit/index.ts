@@ -4,6 +4,7 @@
  * malformed bodies). Simulators are product code: sandbox mode ships them, tests and benches use them.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { AddressInfo, Socket } from "node:net";
 import { stringify as losslessStringify } from "lossless-json";
 
@@ -130,7 +131,10 @@ export class SimRequest {
 
 export interface SimResponse {
   status: number;
-  /** An object is serialised with lossless-json (so LosslessNumber values keep their text); a string goes as is. */
+  /**
+   * An object is serialised with lossless-json (so LosslessNumber values keep their text); a string goes
+   * as is; a Readable is streamed (large files never sit whole in memory).
+   */
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -139,6 +143,7 @@ export interface RouteDef {
   /** Stable name used by the call log and fault queue, e.g. "monthly-usage". */
   name: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Exact path, or a prefix ending in "/*" for routes with a path parameter (`/reports/*`). */
   path: string;
   handle(req: SimRequest): SimResponse | Promise<SimResponse>;
 }
@@ -164,6 +169,12 @@ export interface SimulatorHandle {
 }
 
 function send(res: ServerResponse, response: SimResponse): void {
+  if (response.body instanceof Readable) {
+    res.writeHead(response.status, response.headers ?? {});
+    response.body.on("error", () => res.destroy());
+    response.body.pipe(res);
+    return;
+  }
   const body =
     response.body === undefined
       ? ""
@@ -176,6 +187,12 @@ function send(res: ServerResponse, response: SimResponse): void {
   }
   res.writeHead(response.status, headers);
   res.end(body);
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  if (!pattern.endsWith("/*")) return pattern === path;
+  const prefix = pattern.slice(0, -1);
+  return path.startsWith(prefix) && path.length > prefix.length;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -203,7 +220,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   async function handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
     const url = new URL(req.url ?? "/", "http://simulator.local");
     const method = (req.method ?? "GET").toUpperCase();
-    const route = options.routes.find((r) => r.path === url.pathname && r.method === method);
+    const route = options.routes.find((r) => r.method === method && pathMatches(r.path, url.pathname));
     const routeName = route?.name ?? "unmatched";
     const record: CallRecord = {
       route: routeName,

@@ -4,6 +4,7 @@ import type { VendorConnector } from "../domain/connector";
 import type { ConnectorDeps } from "./connector-kit";
 import { createKeeperDistributorConnector } from "./keeper-distributor";
 import { createKeeperMspConnector } from "./keeper-msp";
+import { createWebexConnector } from "./webex-wholesale";
 
 export function createConnector(connection: ConnectionConfig, deps: ConnectorDeps): VendorConnector {
   switch (connection.vendor) {
@@ -11,5 +12,7 @@ export function createConnector(connection: ConnectionConfig, deps: ConnectorDep
       return createKeeperMspConnector(connection, deps);
     case "keeper-distributor":
       return createKeeperDistributorConnector(connection, deps);
+    case "webex-wholesale":
+      return createWebexConnector(connection, deps);
   }
 }

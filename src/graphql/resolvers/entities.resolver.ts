@@ -1,6 +1,6 @@
 /** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
 import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
-import { money } from "../../domain/money";
+import { moneyOrNull } from "../../domain/money";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
 import { globalId, parseGlobalId } from "../ids";
@@ -184,12 +184,12 @@ export class InvoiceLineResolver {
 
   @FieldResolver(() => Money, { nullable: true })
   unitPrice(@Root() line: LineNode) {
-    return line.unitPrice ? money(line.unitPrice, line.currency) : null;
+    return moneyOrNull(line.unitPrice, line.currency);
   }
 
   @FieldResolver(() => Money, { nullable: true, description: "Null where the vendor gives no amount; never guessed." })
   amount(@Root() line: LineNode) {
-    return line.amount ? money(line.amount, line.currency) : null;
+    return moneyOrNull(line.amount, line.currency);
   }
 }
 
@@ -216,17 +216,17 @@ export class InvoiceResolver {
 
   @FieldResolver(() => Money, { nullable: true, description: "Subtotal as the vendor reports it." })
   subtotal(@Root() invoice: InvoiceNode) {
-    return invoice.reported.subtotal ? money(invoice.reported.subtotal, invoice.currency) : null;
+    return moneyOrNull(invoice.reported.subtotal, invoice.currency);
   }
 
   @FieldResolver(() => Money, { nullable: true, description: "Tax as the vendor reports it." })
   tax(@Root() invoice: InvoiceNode) {
-    return invoice.reported.tax ? money(invoice.reported.tax, invoice.currency) : null;
+    return moneyOrNull(invoice.reported.tax, invoice.currency);
   }
 
   @FieldResolver(() => Money, { nullable: true, description: "Total as the vendor reports it." })
   total(@Root() invoice: InvoiceNode) {
-    return invoice.reported.total ? money(invoice.reported.total, invoice.currency) : null;
+    return moneyOrNull(invoice.reported.total, invoice.currency);
   }
 
   @FieldResolver(() => Reconciliation)
@@ -234,7 +234,7 @@ export class InvoiceResolver {
     const r = invoice.reconciliation();
     return {
       balanced: r.balanced,
-      linesTotal: money(r.linesTotal, invoice.currency),
+      linesTotal: moneyOrNull(r.linesTotal, invoice.currency),
       linesWithoutAmount: r.linesWithoutAmount,
       differences: r.differences.map((d) => ({
         ...d,

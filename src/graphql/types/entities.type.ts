@@ -139,8 +139,17 @@ export class InvoiceLine extends VendorObject {
   @Field(() => String, { nullable: true })
   unit!: string | null;
 
-  @Field(() => String)
-  currency!: string;
+  @Field(() => String, { nullable: true, description: "Null where the vendor reports usage without money (Webex)." })
+  currency!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The vendor's subscription id, when it gives one." })
+  subscriptionId!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The vendor's location id, when it gives one." })
+  locationId!: string | null;
+
+  @Field(() => [Attribute], { description: "Vendor columns with no place in the model (user, workspace, service...)." })
+  attributes!: Attribute[];
 
   @Field(() => String, { description: "First day charged (ISO date)." })
   chargeStart!: string;
@@ -190,8 +199,8 @@ export class Reconciliation {
   @Field(() => Boolean, { description: "True when every reported figure equals what the lines add up to." })
   balanced!: boolean;
 
-  @Field(() => Money)
-  linesTotal!: Money;
+  @Field(() => Money, { nullable: true, description: "Exact sum of the line amounts; null for a statement without money (usage only)." })
+  linesTotal!: Money | null;
 
   @Field(() => Int, { description: "Lines with no amount from the vendor (not in linesTotal)." })
   linesWithoutAmount!: number;
@@ -205,8 +214,8 @@ export class Invoice extends VendorObject {
   @Field(() => BillingPeriodScalar)
   period!: unknown;
 
-  @Field(() => String)
-  currency!: string;
+  @Field(() => String, { nullable: true, description: "Null for a usage-only statement." })
+  currency!: string | null;
 
   @Field(() => String)
   documentId!: string;

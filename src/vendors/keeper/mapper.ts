@@ -219,6 +219,9 @@ export function mapStatement(
           chargeStart: start,
           chargeEnd: end,
           chargeType: "MONTHLY_USAGE",
+          subscriptionId: null,
+          locationId: null,
+          attributes: [],
           source: { documentId, rowRef },
         });
       });
@@ -243,6 +246,7 @@ export function mapStatement(
         groups,
       },
       lineAmountRule: "ROUND_HALF_UP_CENTS",
+      problems: [],
     };
   });
 }
