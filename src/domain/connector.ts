@@ -104,8 +104,8 @@ export interface ReportRecord {
 export interface BillingReports {
   list(call: CallContext, partnerKey: string): Promise<Sourced<ReportRecord[]>>;
   get(call: CallContext, reportKey: string): Promise<Sourced<ReportRecord>>;
-  /** Finds or creates the report for the month and waits for it within the request's budget. */
-  request(call: CallContext, partnerKey: string, period: BillingPeriod, type: ReportType, options?: { regenerate?: boolean }): Promise<ReportRecord>;
+  /** Finds or creates the report for the month; with `wait`, waits for it within the request's budget. */
+  request(call: CallContext, partnerKey: string, period: BillingPeriod, type: ReportType, options?: { regenerate?: boolean; wait?: boolean }): Promise<ReportRecord>;
   remove(call: CallContext, reportKey: string): Promise<void>;
   /** A page of a company's user-level lines for a month, and how many there are in all. */
   userLines(call: CallContext, partnerKey: string, companyKey: string, period: BillingPeriod, offset: number, limit: number): Promise<Sourced<{ total: number; lines: InvoiceLineRecord[] }>>;

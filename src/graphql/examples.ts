@@ -36,12 +36,21 @@ export function readOperations(): Array<{ file: string; text: string }> {
 /** Playground tabs, with variables that work against the sandbox. */
 export function exampleOperations(now: number, sandbox: { distributorConnectionId: string; trialAccount: string } | null): ExampleOperation[] {
   const period = lastMonth(now);
-  const order = ["month-overview.graphql", "invoice-lines.graphql", "accounts.graphql", "customer-usage.graphql", "convert-to-paid.graphql"];
+  const order = [
+    "month-overview.graphql",
+    "invoice-lines.graphql",
+    "webex-report.graphql",
+    "accounts.graphql",
+    "customer-usage.graphql",
+    "convert-to-paid.graphql",
+  ];
   const ops = readOperations().sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file));
   return ops.map(({ file, text }) => {
     const name = /(?:query|mutation)\s+(\w+)/.exec(text)?.[1] ?? file;
     const variables: Record<string, unknown> = {};
-    if (text.includes("$period")) variables.period = period;
+    // The Webex example asks for the month before last, which the sandbox has not generated yet.
+    if (text.includes("$period")) variables.period = file === "webex-report.graphql" ? formatBillingPeriod(previousPeriod(previousPeriod(periodOf(new Date(now))))) : period;
+    if (text.includes("$id")) variables.id = "paste the id requestBillingReport returned";
     if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
     if (text.includes("$input") && sandbox) {
       variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };

@@ -26,21 +26,28 @@ export function checkFirst(first: number | null | undefined): string | undefined
   return undefined;
 }
 
-/** Input has been checked before execution (plugins/input-check.ts); a bad cursor here is a bug. */
-export function paginate<T>(items: T[], first?: number | null, after?: string | null): Page<T> {
-  const start = after ? (decodeCursor(after) as number) + 1 : 0;
-  const size = first ?? DEFAULT_PAGE_SIZE;
-  const slice = items.slice(start, start + size);
-  const edges = slice.map((node, i) => ({ cursor: encodeCursor(start + i), node }));
+/** Where a page starts: the item after the `after` cursor. Input was checked before execution (plugins/input-check.ts). */
+export function pageOffset(after?: string | null): number {
+  return after ? (decodeCursor(after) as number) + 1 : 0;
+}
+
+/** A page whose items (`slice`) start at `offset` in a list of `total` items. */
+export function pageAt<T>(slice: T[], offset: number, total: number): Page<T> {
+  const edges = slice.map((node, i) => ({ cursor: encodeCursor(offset + i), node }));
   return {
     edges,
     nodes: slice,
     pageInfo: {
-      hasNextPage: start + slice.length < items.length,
-      hasPreviousPage: start > 0,
+      hasNextPage: offset + slice.length < total,
+      hasPreviousPage: offset > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     },
-    totalCount: items.length,
+    totalCount: total,
   };
+}
+
+export function paginate<T>(items: T[], first?: number | null, after?: string | null): Page<T> {
+  const start = pageOffset(after);
+  return pageAt(items.slice(start, start + (first ?? DEFAULT_PAGE_SIZE)), start, items.length);
 }

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { buildSchema } from "type-graphql";
 import type { GraphQLSchema } from "graphql";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
+import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
 
@@ -19,6 +20,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       InvoiceResolver,
       SubscriptionResolver,
       LifecycleResolver,
+      BillingReportResolver,
+      PartnerReportsResolver,
+      CompanyUserLinesResolver,
     ],
     validate: { forbidUnknownValues: false },
   });

@@ -25,7 +25,12 @@ import { checkFirst, decodeCursor } from "../pagination";
 
 /** Which kind of global id an ID argument or input field takes, by its name (`id` by the field it is on). */
 const ID_KIND_BY_NAME: Record<string, IdType> = { partnerId: "partner", companyId: "company" };
-const ID_KIND_BY_FIELD: Record<string, IdType> = { partner: "partner", managedCompany: "company" };
+const ID_KIND_BY_FIELD: Record<string, IdType> = {
+  partner: "partner",
+  managedCompany: "company",
+  billingReport: "report",
+  deleteBillingReport: "report",
+};
 
 function checkValue(
   ctx: GatewayContext,

@@ -1,5 +1,6 @@
 /** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
-import { Arg, Args, Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
 import { moneyOrNull } from "../../domain/money";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
@@ -113,9 +114,10 @@ export class PartnerResolver {
   invoice(
     @Root() partner: PartnerNode,
     @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
   ): Promise<InvoiceNode | null> {
-    return statementOf(ctx, partner, period);
+    return statementOf(ctx, info, partner, period);
   }
 
   @FieldResolver(() => Provenance, { nullable: true, description: "Null for a connection's own partner, known from configuration." })
@@ -144,10 +146,11 @@ export class ManagedCompanyResolver {
   async invoiceLines(
     @Root() company: CompanyNode,
     @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
   ): Promise<LineNode[]> {
     const partner = await findPartner(ctx, company.connectionId, company.partnerKey);
-    const invoice = partner ? await statementOf(ctx, partner, period) : null;
+    const invoice = partner ? await statementOf(ctx, info, partner, period) : null;
     return invoice ? linesOf(invoice).filter((l) => l.companyKey === company.key) : [];
   }
 

@@ -30,7 +30,8 @@ import {
   SubscriptionConnection,
 } from "../types/entities.type";
 import { CompanyFilter, ConnectionFilter, InvoiceLineFilter, PageArgs, PartnerFilter, ProductFilter, SubscriptionFilter } from "../types/inputs";
-import { connectorFor, findPartner, gather, hasBillingData, partnerTree, visibleConnectors } from "./access";
+import { VendorError } from "../../domain/errors";
+import { connectorFor, findPartner, gather, hasBillingData, partnerTree, pathOf, visibleConnectors } from "./access";
 
 function parsedAs(id: string, type: ParsedId["type"]): ParsedId | null {
   const parsed = parseGlobalId(id);
@@ -62,10 +63,25 @@ export async function companiesOf(ctx: GatewayContext, partner: PartnerNode): Pr
   return usage.value.companies.map((c) => companyNode(c, usage.source));
 }
 
-export async function statementOf(ctx: GatewayContext, partner: PartnerNode, period: BillingPeriod): Promise<InvoiceNode | null> {
+/**
+ * A partner's statement for a month. Rows the vendor sent that could not be read are reported as a
+ * VENDOR_BAD_RESPONSE error beside the data (with their row numbers): the good lines stay usable.
+ */
+export async function statementOf(ctx: GatewayContext, info: GraphQLResolveInfo, partner: PartnerNode, period: BillingPeriod): Promise<InvoiceNode | null> {
   if (!hasBillingData(partner)) return null;
   const statement = await ctx.loaders.loadStatement(partner.connectionId, partner.key, period);
-  return statement.value ? invoiceNode(statement.value, statement.source) : null;
+  if (!statement.value) return null;
+  if (statement.value.problems.length > 0) {
+    ctx.partialErrors.push({
+      error: new VendorError(
+        "VENDOR_BAD_RESPONSE",
+        { vendor: statement.value.vendor, connectionId: statement.value.connectionId, problems: statement.value.problems.slice(0, 100) },
+        `${statement.value.problems.length} row(s) of ${statement.value.documentId} could not be read and are not in the lines`,
+      ),
+      path: pathOf(info),
+    });
+  }
+  return invoiceNode(statement.value, statement.source);
 }
 
 export function linesOf(invoice: InvoiceNode): LineNode[] {
@@ -153,13 +169,14 @@ export class QueryResolver {
   @Query(() => Invoice, { nullable: true, description: "One partner's statement for a month." })
   async invoice(
     @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("partnerId", () => ID) partnerId: string,
     @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
   ): Promise<InvoiceNode | null> {
     const parsed = parsedAs(partnerId, "partner");
     if (!parsed) return null;
     const partner = await findPartner(ctx, parsed.connectionId, parsed.keys[0]);
-    return partner ? statementOf(ctx, partner, period) : null;
+    return partner ? statementOf(ctx, info, partner, period) : null;
   }
 
   @Query(() => [Invoice], { description: "Every statement for a month across the partners in scope." })
@@ -171,7 +188,7 @@ export class QueryResolver {
   ): Promise<InvoiceNode[]> {
     const partners = await partnersInScope(ctx, info, filter ?? {});
     return gather(ctx, info, partners.map((p) => async () => {
-      const inv = await statementOf(ctx, p, period);
+      const inv = await statementOf(ctx, info, p, period);
       return inv ? [inv] : [];
     }));
   }
@@ -193,7 +210,7 @@ export class QueryResolver {
       ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
       : await partnersInScope(ctx, info, { ...filter, partnerId });
     let lines = await gather(ctx, info, partners.map((p) => async () => {
-      const inv = await statementOf(ctx, p, period);
+      const inv = await statementOf(ctx, info, p, period);
       return inv ? linesOf(inv) : [];
     }));
     if (company) lines = lines.filter((l) => l.companyKey === company.keys[1]);

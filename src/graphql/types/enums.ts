@@ -56,3 +56,27 @@ registerEnumType(ReconciliationKind, {
     TOTAL: { description: "The reported total differs from subtotal + tax." },
   },
 });
+
+export const BillingReportStatus = {
+  PENDING: "PENDING",
+  IN_PROGRESS: "IN_PROGRESS",
+  COMPLETED: "COMPLETED",
+  FAILED: "FAILED",
+  UNKNOWN: "UNKNOWN",
+} as const;
+registerEnumType(BillingReportStatus, {
+  name: "BillingReportStatus",
+  valuesConfig: {
+    PENDING: { description: "Requested; the vendor has not accepted it yet." },
+    IN_PROGRESS: { description: "The vendor is generating it: ask again shortly." },
+    COMPLETED: { description: "Ready: its lines can be read." },
+    FAILED: { description: "The vendor could not generate it; see errors. Request it again with regenerate." },
+    UNKNOWN: { description: "A status the gateway does not know (see the vendor's errors)." },
+  },
+});
+
+export const BillingReportType = { PARTNER: "PARTNER", CUSTOMER: "CUSTOMER", USER: "USER" } as const;
+registerEnumType(BillingReportType, {
+  name: "BillingReportType",
+  description: "Level of detail: per partner, per customer, or per user (subscriber, workspace).",
+});

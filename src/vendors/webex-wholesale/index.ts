@@ -194,10 +194,10 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
     return current;
   }
 
-  async function ensureReport(call: CallContext, s: ReportSpec, regenerate: boolean): Promise<ReportRecord> {
+  async function ensureReport(call: CallContext, s: ReportSpec, regenerate: boolean, wait = true): Promise<ReportRecord> {
     const key = jobKey(s);
     const running = inflight.get(key);
-    if (running && !regenerate) return running;
+    if (running && !regenerate) return wait ? running.then((r) => waitFor(call, r)) : running;
     const job = (async (): Promise<ReportRecord> => {
       let report: WebexReport | undefined;
       const tracked = await deps.cache.getRecord<{ reportId: string }>(key);
@@ -224,7 +224,7 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
         report.status ??= "IN_PROGRESS";
       }
       await deps.cache.setRecord(key, { reportId: report.id }, JOB_TTL_MS);
-      return waitFor(call, record(report, s.partnerKey));
+      return wait ? waitFor(call, record(report, s.partnerKey)) : record(report, s.partnerKey);
     })();
     inflight.set(key, job);
     try {
@@ -310,7 +310,8 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
       const fetchedAt = deps.now();
       return { value: record(r, r.subPartnerOrgId ?? WEBEX_PARTNER_SELF), source: provenance(info, fetchedAt, false, fetchedAt) };
     },
-    request: (call, partnerKey, period, type, options) => ensureReport(call, specFor(partnerKey, period, type), options?.regenerate ?? false),
+    request: (call, partnerKey, period, type, options) =>
+      ensureReport(call, specFor(partnerKey, period, type), options?.regenerate ?? false, options?.wait ?? false),
     async remove(call, reportKey) {
       await client.remove(call, reportKey);
       for (const k of [...parsedMemo.keys()]) if (k.endsWith(`|${reportKey}`)) parsedMemo.delete(k);
