@@ -177,12 +177,13 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
 
   async function waitFor(call: CallContext, report: ReportRecord): Promise<ReportRecord> {
     const { maxWaitMs, pollBaseMs, pollMaxMs } = config.reportWait;
-    const started = deps.now();
+    // Waiting is measured on the monotonic clock: the injected clock is business time (which month it is).
+    const started = performance.now();
     let current = report;
     for (let attempt = 0; current.status === "IN_PROGRESS" && current.key; attempt++) {
       const delay = Math.min(pollMaxMs, pollBaseMs * 2 ** attempt) * (0.75 + 0.5 * (deps.random ?? Math.random)());
       // Never wait past the request's own deadline (less a margin to answer), nor past maxWaitMs.
-      const budget = Math.min(maxWaitMs - (deps.now() - started), call.deadline.remainingMs() - 500);
+      const budget = Math.min(maxWaitMs - (performance.now() - started), call.deadline.remainingMs() - 500);
       if (delay > budget) break;
       try {
         await sleep(delay, undefined, { signal: call.deadline.signal });
