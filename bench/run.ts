@@ -14,6 +14,7 @@ import { operationsDir, lastMonth } from "../src/graphql/examples";
 import { createLogger } from "../src/logger";
 import { startSandbox } from "../src/sandbox";
 import { generateSnapshot } from "../src/vendors/keeper/simulator/fixtures";
+import { spawnSync } from "node:child_process";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;
@@ -39,13 +40,12 @@ async function main(): Promise<void> {
   const line = (label: string, value: string) => out.push(`${label.padEnd(58)} ${value}`);
 
   // 1. Upstream calls per operation.
-  const partners = 11;
   const before = upstream();
   const cold = await post(body);
   const coldCalls = upstream() - before;
   const warmStart = upstream();
   const warm = await post(body);
-  line("month overview: partners in sandbox", String(partners));
+  line("month overview: partners in sandbox", String(JSON.parse((await (await request(gateway.graphqlUrl, { method: "POST", headers, body: JSON.stringify({ query: "{ partners { totalCount } }" }) })).body.text())).data.partners.totalCount));
   line("month overview, cold: upstream calls", `${coldCalls} (${cold.ms.toFixed(1)} ms, ${cold.bytes} bytes, ${cold.errors} errors)`);
   line("month overview, warm: upstream calls", `${upstream() - warmStart} (${warm.ms.toFixed(1)} ms)`);
 
@@ -76,9 +76,13 @@ async function main(): Promise<void> {
   line("  heap growth over the two requests (MiB)", ((process.memoryUsage().heapUsed - heapBefore) / 1048576).toFixed(1));
   line("process RSS at the end (MiB)", (process.memoryUsage().rss / 1048576).toFixed(0));
 
-  process.stdout.write(`\nbench (node ${process.version}, ${new Date().toISOString()})\n${out.join("\n")}\n`);
   await gateway.stop();
   await sandbox.close();
+  // The Webex figures come from a fresh process, so its peak RSS is its own.
+  const webex = spawnSync(process.execPath, [join(__dirname, "webex.js")], { encoding: "utf8" });
+  if (webex.status !== 0) throw new Error(`webex bench failed: ${webex.stderr}`);
+  out.push(...webex.stdout.trimEnd().split("\n"));
+  process.stdout.write(`\nbench (node ${process.version}, ${new Date().toISOString()})\n${out.join("\n")}\n`);
 }
 
 main().catch((err: unknown) => {

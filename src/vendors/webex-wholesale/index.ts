@@ -201,7 +201,9 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
     if (running && !regenerate) return wait ? running.then((r) => waitFor(call, r)) : running;
     const job = (async (): Promise<ReportRecord> => {
       let report: WebexReport | undefined;
-      const tracked = await deps.cache.getRecord<{ reportId: string }>(key);
+      const tracked = await deps.cache.getRecord<{ reportId: string; completed?: WebexReport }>(key);
+      // A completed report never changes: no need to ask Webex again (the download path gets a fresh link).
+      if (tracked?.completed && !regenerate) return record(tracked.completed, s.partnerKey);
       if (tracked) {
         try {
           report = await client.get(call, tracked.reportId);
@@ -225,7 +227,9 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
         report.status ??= "IN_PROGRESS";
       }
       await deps.cache.setRecord(key, { reportId: report.id }, JOB_TTL_MS);
-      return wait ? waitFor(call, record(report, s.partnerKey)) : record(report, s.partnerKey);
+      const result = wait ? await waitFor(call, record(report, s.partnerKey)) : record(report, s.partnerKey);
+      if (result.status === "COMPLETED") await rememberCompleted(key, result);
+      return result;
     })();
     inflight.set(key, job);
     try {
@@ -233,6 +237,11 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
     } finally {
       if (inflight.get(key) === job) inflight.delete(key);
     }
+  }
+
+  async function rememberCompleted(key: string, r: ReportRecord): Promise<void> {
+    const completed: WebexReport = { id: r.key!, billingStartDate: r.periodStart, billingEndDate: r.periodEnd, type: r.type, status: "COMPLETED", ...(r.subPartnerId ? { subPartnerOrgId: r.subPartnerId } : {}) };
+    await deps.cache.setRecord(key, { reportId: r.key, completed }, JOB_TTL_MS);
   }
 
   /**
@@ -291,9 +300,21 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
   }
 
   async function statementLines(call: CallContext, partnerKey: string, period: BillingPeriod, type: ReportType) {
-    const report = await ensureReport(call, specFor(partnerKey, period, type), false);
-    if (report.status !== "COMPLETED" || !report.key) throw failedOrPending(report);
-    return { report, parsed: await parseReport(call, report.key, partnerKey, period) };
+    const spec = specFor(partnerKey, period, type);
+    for (let attempt = 0; ; attempt++) {
+      const report = await ensureReport(call, spec, false);
+      if (report.status !== "COMPLETED" || !report.key) throw failedOrPending(report);
+      try {
+        return { report, parsed: await parseReport(call, report.key, partnerKey, period) };
+      } catch (err) {
+        // The tracked report was deleted at Webex meanwhile: forget it and find or create another, once.
+        if (attempt === 0 && err instanceof VendorError && err.details.upstreamStatus === 404) {
+          await deps.cache.deleteRecord(jobKey(spec));
+          continue;
+        }
+        throw err;
+      }
+    }
   }
 
   const reports: BillingReports = {

@@ -90,6 +90,17 @@ describe("report lifecycle", () => {
     expect(sim.calls.count("list-reports")).toBe(1); // b found the job in the shared store, not by listing
   });
 
+  it("finds or creates another report when the one it tracked was deleted at Webex", async () => {
+    const c = connector();
+    const first = await c.getStatement(call(), WEBEX_PARTNER_SELF, AUG);
+    const reportId = first.value!.documentId.replace("webex-report:", "");
+    await c.reports.remove(call(), reportId);
+    const second = await c.getStatement(call(), WEBEX_PARTNER_SELF, AUG);
+    expect(second.value!.documentId).not.toBe(first.value!.documentId);
+    expect(second.value!.lines.length).toBe(first.value!.lines.length);
+    expect(sim.calls.count("create-report")).toBe(2);
+  });
+
   it("refetches an expired download link instead of failing", async () => {
     const c = connector();
     await c.reports.request(call(), WEBEX_PARTNER_SELF, AUG, "CUSTOMER", { wait: true });
