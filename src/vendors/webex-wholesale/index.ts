@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BillingReports, CallContext, ReportRecord, ReportType, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
 import { Dec } from "../../domain/money";
+import { NO_PRICE_BOOK, priceLine, type PriceBook } from "../../domain/price-book";
 import type {
   CompanyRecord,
   ConnectionInfo,
@@ -71,7 +72,11 @@ interface ReportSpec {
   subPartnerOrgId?: string;
 }
 
-export function createWebexConnector(config: WebexConnectionConfig, deps: ConnectorDeps): VendorConnector & { reports: BillingReports } {
+export function createWebexConnector(
+  config: WebexConnectionConfig,
+  deps: ConnectorDeps,
+  priceBook: PriceBook = NO_PRICE_BOOK,
+): VendorConnector & { reports: BillingReports } {
   const info: ConnectionInfo = { id: config.id, vendor: "WEBEX", api: "webex-wholesale", name: config.name ?? null };
   const upstream = new Upstream(
     { vendor: info.vendor, connectionId: info.id, baseUrl: config.baseUrl, describeError: describeWebexError },
@@ -274,7 +279,7 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
     const summary = await streamCsvRows(await openCsv(call, reportId), (row, n) => {
       const line = rowToLine(info, partnerKey, period, reportId, row, n);
       if (typeof line === "string") problems.push(line);
-      else lines.push(line);
+      else lines.push(priceLine(line, priceBook));
     });
     const missing = REQUIRED_COLUMNS.filter((c) => !summary.columns.includes(c));
     if (missing.length) {
@@ -358,7 +363,7 @@ export function createWebexConnector(config: WebexConnectionConfig, deps: Connec
         total++;
         if (total > offset && lines.length < limit) {
           const line = rowToLine(info, partnerKey, period, reportKey, row, n);
-          if (typeof line !== "string") lines.push(line);
+          if (typeof line !== "string") lines.push(priceLine(line, priceBook));
         }
       });
       const fetchedAt = deps.now();

@@ -1,7 +1,7 @@
 /**
  * Pure mapping of Webex report CSV rows and report bodies to the domain model (webex.md). Quantities
  * go from the CSV text to Decimal; Webex reports carry no prices, so amounts and currency stay null
- * until a price book provides them (the seam: `priceLine`).
+ * until a price book provides them (domain/price-book.ts, applied by the connector).
  */
 import { decimalFromText, isDecimalText } from "../../domain/money";
 import type { ReportRecord, ReportStatus, ReportType } from "../../domain/connector";
