@@ -8,6 +8,7 @@ import { z } from "zod";
 import { Secret } from "./domain/secret";
 import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
+import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
 
 const secretField = z.union([
   z.string().min(1, "must not be empty"),
@@ -70,13 +71,42 @@ const webexWholesale = z
   })
   .strict();
 
-const plannedVendors = ["microsoft-marketplace", "microsoft-partner-billing"] as const;
+const microsoftMarketplace = z
+  .object({
+    id: connectionId,
+    vendor: z.literal("microsoft-marketplace"),
+    name: z.string().optional(),
+    baseUrl: baseUrl.default("https://marketplaceapi.microsoft.com/api"),
+    tenantId: z.string().min(1, "must not be empty"),
+    clientId: z.string().min(1, "must not be empty"),
+    clientSecret: secretField,
+    /** Defaults to Entra's v1 endpoint for the tenant. */
+    tokenUrl: baseUrl.optional(),
+    tokenVersion: z.enum(["v1", "v2"]).default("v1"),
+    resource: z.string().min(1).default("20e940b3-4c77-4b0b-9a53-9e16a1b010a7"),
+    webhook: z
+      .object({
+        jwksUrl: baseUrl,
+        issuer: z.string().min(1),
+        audience: z.string().min(1),
+        tenantId: z.string().min(1),
+        policy: z
+          .object({ changePlan: z.enum(["accept", "reject"]).default("accept"), changeQuantity: z.enum(["accept", "reject"]).default("accept") })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
-const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale], {
+const plannedVendors = ["microsoft-partner-billing"] as const;
+
+const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale, microsoftMarketplace], {
   errorMap: (issue, ctx) =>
     issue.code === "invalid_union_discriminator"
       ? {
-          message: `must be one of keeper-msp, keeper-distributor, webex-wholesale (${plannedVendors.join(", ")} are not supported yet)`,
+          message: `must be one of keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace (${plannedVendors.join(", ")} is not supported yet)`,
         }
       : { message: ctx.defaultError },
 });
@@ -147,7 +177,8 @@ export type ConnectionConfig =
       accessToken: Secret;
       subPartners: Array<{ orgId: string; name?: string }>;
       reportWait: { maxWaitMs: number; pollBaseMs: number; pollMaxMs: number };
-    };
+    }
+  | ({ vendor: "microsoft-marketplace" } & MarketplaceConnectionConfig);
 
 export interface CallerAuthConfig {
   issuer: string;
@@ -199,6 +230,21 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     const at = `connections[${i}]`;
     if (c.vendor === "keeper-msp") {
       return { id: c.id, vendor: c.vendor, name: c.name, baseUrl: c.baseUrl, apiToken: secret(c.apiToken, `${at}.apiToken`) };
+    }
+    if (c.vendor === "microsoft-marketplace") {
+      return {
+        id: c.id,
+        vendor: c.vendor,
+        name: c.name,
+        baseUrl: c.baseUrl,
+        tenantId: c.tenantId,
+        clientId: c.clientId,
+        clientSecret: secret(c.clientSecret, `${at}.clientSecret`),
+        tokenUrl: c.tokenUrl ?? `https://login.microsoftonline.com/${encodeURIComponent(c.tenantId)}/oauth2/${c.tokenVersion === "v2" ? "v2.0/" : ""}token`,
+        tokenVersion: c.tokenVersion,
+        resource: c.resource,
+        webhook: c.webhook,
+      };
     }
     if (c.vendor === "webex-wholesale") {
       return {

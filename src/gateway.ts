@@ -29,6 +29,8 @@ import { createDeadline } from "./http/deadline";
 import { createDispatcher } from "./http/upstream";
 import { createLogger } from "./logger";
 import { createConnector } from "./vendors";
+import type { MarketplaceConnector } from "./vendors/microsoft-marketplace";
+import { handleMarketplaceWebhook } from "./vendors/microsoft-marketplace/webhook";
 import { exampleOperations, type ExampleOperation } from "./graphql/examples";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -120,6 +122,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.local");
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    const webhook = /^\/webhooks\/microsoft-marketplace\/([^/]+)$/.exec(url.pathname);
+    if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
     if (req.method === "GET" && playground(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
 
@@ -167,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             logger: requestLogger,
             now,
             partialErrors: [],
+            cache,
           };
         },
       });
@@ -179,6 +184,31 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
       }
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  /** Microsoft's calls: authenticated by their own JWT (not a caller token), answered within its 10 s window. */
+  async function marketplaceWebhook(req: IncomingMessage, res: ServerResponse, connectionId: string): Promise<void> {
+    const connector = registry.get(connectionId);
+    if (!connector || connector.info.api !== "microsoft-marketplace") return sendJson(res, 404, { error: "unknown connection" });
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch {
+      return sendJson(res, 413, { error: "body too large" });
+    }
+    const requestId = randomUUID();
+    const deadline = createDeadline(Math.min(8_000, config.requestDeadlineMs), now);
+    try {
+      const call = { scope: makeScope(`webhook:${connectionId}`, null, new Set([connectionId])), deadline, requestId, logger: logger.child({ requestId }) };
+      const result = await handleMarketplaceWebhook(connector as MarketplaceConnector, cache, call, req.headers.authorization, body, now);
+      logger.info({ connectionId, status: result.status, outcome: result.body.outcome }, "marketplace webhook");
+      sendJson(res, result.status, result.body);
+    } catch (err) {
+      logger.warn({ connectionId, err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "marketplace webhook failed");
+      sendJson(res, 503, { error: "could not confirm the event now; deliver it again" });
     } finally {
       deadline.cancel();
     }

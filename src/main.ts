@@ -40,6 +40,8 @@ async function main(): Promise<void> {
         trialAccount: SANDBOX_TRIAL_ACCOUNT,
       }),
     });
+    // The marketplace simulator calls the gateway's webhook, as Microsoft would.
+    sandbox.marketplace.setWebhookUrl(`${gateway.url}/webhooks/microsoft-marketplace/${SANDBOX_CONNECTIONS.marketplace}`);
     process.stdout.write(
       [
         "",

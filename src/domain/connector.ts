@@ -2,6 +2,7 @@
  * The contract every vendor connector implements. Resolvers never call connectors directly:
  * per-request DataLoaders do (graphql/loaders.ts), so each distinct upstream call happens once per operation.
  */
+import type { Decimal } from "decimal.js";
 import type { Logger } from "pino";
 import type { BillingPeriod } from "./period";
 import type {
@@ -113,6 +114,38 @@ export interface BillingReports {
   reportLines(call: CallContext, reportKey: string): Promise<Sourced<InvoiceLineRecord[]>>;
 }
 
+export type OperationStatus = "NOT_STARTED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "CONFLICT" | "UNKNOWN";
+
+/** A vendor-side change in progress (a marketplace operation). */
+export interface OperationRecord {
+  connectionId: string;
+  vendor: Vendor;
+  key: string;
+  subscriptionKey: string;
+  action: string;
+  status: OperationStatus;
+  rawStatus: string;
+  planId: string | null;
+  quantity: Decimal | null;
+  timeStamp: Date | null;
+  errorMessage: string | null;
+}
+
+/** SaaS subscriptions a publisher manages at a marketplace (Microsoft). Changes are never retried blindly. */
+export interface SaasSubscriptions {
+  list(call: CallContext): Promise<Sourced<SubscriptionRecord[]>>;
+  get(call: CallContext, key: string): Promise<Sourced<SubscriptionRecord>>;
+  plans(call: CallContext, key: string): Promise<Sourced<ProductRecord[]>>;
+  pendingOperations(call: CallContext, key: string): Promise<Sourced<OperationRecord[]>>;
+  getOperation(call: CallContext, subscriptionKey: string, operationKey: string): Promise<Sourced<OperationRecord>>;
+  resolve(call: CallContext, marketplaceToken: string): Promise<{ subscription: SubscriptionRecord; planId: string | null; quantity: Decimal | null }>;
+  activate(call: CallContext, key: string, planId: string, quantity: Decimal | null): Promise<void>;
+  changePlan(call: CallContext, key: string, planId: string): Promise<OperationRecord>;
+  changeQuantity(call: CallContext, key: string, quantity: number): Promise<OperationRecord>;
+  cancel(call: CallContext, key: string): Promise<OperationRecord>;
+  acknowledge(call: CallContext, subscriptionKey: string, operationKey: string, success: boolean): Promise<OperationRecord>;
+}
+
 export interface VendorConnector {
   readonly info: ConnectionInfo;
   /** The partner this connection authenticates as; known without an upstream call. */
@@ -131,6 +164,8 @@ export interface VendorConnector {
   readonly lifecycle?: AccountLifecycle;
   /** Present only for contracts whose data comes as asynchronous reports. */
   readonly reports?: BillingReports;
+  /** Present only for marketplaces whose SaaS subscriptions the publisher manages. */
+  readonly saas?: SaasSubscriptions;
   /** Drops cached data of this connection (after a lifecycle change). */
   invalidate(what: "accounts" | "usage" | "all"): Promise<void>;
 }

@@ -68,6 +68,9 @@ export interface PartnerRecord {
 }
 
 export type SubscriptionStatus =
+  | "PENDING_FULFILLMENT_START"
+  | "SUBSCRIBED"
+  | "UNSUBSCRIBED"
   | "PENDING"
   | "TRIAL"
   | "ACTIVE"
@@ -91,6 +94,23 @@ export interface SubscriptionRecord {
   externalIds: ExternalId[];
   /** Vendor fields with no place in the model (e.g. Keeper's accountRegion / productType). */
   attributes: Array<{ name: string; value: string }>;
+  /** The offer (product line) the plan belongs to, where the vendor has offers (Microsoft marketplace). */
+  offer?: string | null;
+  term?: { start: string | null; end: string | null; unit: string | null } | null;
+  autoRenew?: boolean | null;
+  isFreeTrial?: boolean | null;
+  isTest?: boolean | null;
+  /** Who bought it, when that is not the company using it (a CSP buying for its customer). */
+  purchaser?: PartyRecord | null;
+  /** The managed company that uses it (the beneficiary tenant), keyed under the connection's partner. */
+  companyKey?: string | null;
+  partnerKey?: string | null;
+}
+
+export interface PartyRecord {
+  tenantId: string | null;
+  objectId: string | null;
+  email: string | null;
 }
 
 export type ProductCategory = "BASE_PLAN" | "ADD_ON" | "STORAGE" | "SERVICE" | "USAGE" | "UNKNOWN";

@@ -1,5 +1,6 @@
 import type { GraphQLError } from "graphql";
 import type { Logger } from "pino";
+import type { ResponseCache } from "../cache/store";
 import type { CallContext, CallerScope } from "../domain/connector";
 import type { Loaders } from "./loaders";
 import type { ConnectorRegistry } from "./registry";
@@ -20,4 +21,6 @@ export interface GatewayContext {
   logger: Logger;
   now: () => number;
   partialErrors: PartialError[];
+  /** The shared store (records such as marketplace events). */
+  cache: ResponseCache;
 }

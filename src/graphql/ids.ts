@@ -3,7 +3,7 @@
  * playground, but clients should treat them as opaque. The connection id inside lets the gateway
  * check scope before any upstream call.
  */
-export type IdType = "partner" | "company" | "invoice" | "product" | "subscription" | "line" | "report";
+export type IdType = "partner" | "company" | "invoice" | "product" | "subscription" | "line" | "report" | "operation";
 
 export interface ParsedId {
   type: IdType;
@@ -11,8 +11,8 @@ export interface ParsedId {
   keys: string[];
 }
 
-const TYPES = new Set<IdType>(["partner", "company", "invoice", "product", "subscription", "line", "report"]);
-const KEY_COUNT: Record<IdType, number> = { partner: 1, company: 2, invoice: 2, product: 1, subscription: 1, line: 1, report: 1 };
+const TYPES = new Set<IdType>(["partner", "company", "invoice", "product", "subscription", "line", "report", "operation"]);
+const KEY_COUNT: Record<IdType, number> = { partner: 1, company: 2, invoice: 2, product: 1, subscription: 1, line: 1, report: 1, operation: 2 };
 
 export function globalId(type: IdType, connectionId: string, ...keys: string[]): string {
   return [type, connectionId, ...keys].map(encodeURIComponent).join(":");

@@ -4,6 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
+import { MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -23,6 +24,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       BillingReportResolver,
       PartnerReportsResolver,
       CompanyUserLinesResolver,
+      MarketplaceResolver,
+      SubscriptionMarketplaceResolver,
     ],
     validate: { forbidUnknownValues: false },
   });

@@ -13,10 +13,16 @@ import {
 } from "../vendors/keeper-distributor/simulator/server";
 import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimulator } from "../vendors/keeper-msp/simulator/server";
 import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "../vendors/webex-wholesale/simulator/server";
+import { createMarketplaceSimulator, MARKETPLACE_SANDBOX, type MarketplaceSimulator } from "../vendors/microsoft-marketplace/simulator/server";
 
 export const SANDBOX_ISSUER = "billing-gateway-sandbox";
 export const SANDBOX_AUDIENCE = "billing-gateway";
-export const SANDBOX_CONNECTIONS = { keeperMsp: "keeper-msp", keeperDistributor: "keeper-distributor", webex: "webex-wholesale" } as const;
+export const SANDBOX_CONNECTIONS = {
+  keeperMsp: "keeper-msp",
+  keeperDistributor: "keeper-distributor",
+  webex: "webex-wholesale",
+  marketplace: "microsoft-marketplace",
+} as const;
 /** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
 export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
 
@@ -28,6 +34,7 @@ export interface Sandbox {
   keeperMsp: KeeperMspSimulator;
   keeperDistributor: KeeperDistributorSimulator;
   webex: WebexSimulator;
+  marketplace: MarketplaceSimulator;
   simulators: SimulatorHandle[];
   close(): Promise<void>;
 }
@@ -43,6 +50,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const keeperDistributor = await createKeeperDistributorSimulator({ now: options.now });
   // Reports complete after two polls: a playground user sees IN_PROGRESS, then COMPLETED.
   const webex = await createWebexSimulator({ now: options.now, pollsToComplete: 2 });
+  const marketplace = await createMarketplaceSimulator({ now: options.now });
   const callerSecret = randomBytes(32).toString("base64url");
   const config = parseConfig({
     auth: { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, hs256Secret: callerSecret },
@@ -72,6 +80,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         subPartners: webex.world.subPartners,
         reportWait: { maxWaitMs: 5_000, pollBaseMs: 200, pollMaxMs: 1_000 },
       },
+      {
+        id: SANDBOX_CONNECTIONS.marketplace,
+        vendor: "microsoft-marketplace",
+        name: "Contoso (marketplace publisher)",
+        baseUrl: `${marketplace.url}/api`,
+        tenantId: MARKETPLACE_SANDBOX.tenantId,
+        clientId: MARKETPLACE_SANDBOX.clientId,
+        clientSecret: MARKETPLACE_SANDBOX.clientSecret,
+        tokenUrl: `${marketplace.url}/${MARKETPLACE_SANDBOX.tenantId}/oauth2/token`,
+        webhook: {
+          jwksUrl: marketplace.jwksUrl,
+          issuer: marketplace.issuer,
+          audience: MARKETPLACE_SANDBOX.publisherAppId,
+          tenantId: MARKETPLACE_SANDBOX.tenantId,
+        },
+      },
     ],
     ...options.overrides,
   });
@@ -82,7 +106,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connections: "*",
     expiresIn: "30d",
   });
-  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex];
+  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex, marketplace];
   return {
     config,
     callerSecret,
@@ -90,6 +114,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     keeperMsp,
     keeperDistributor,
     webex,
+    marketplace,
     simulators,
     async close() {
       await Promise.all(simulators.map((s) => s.close()));

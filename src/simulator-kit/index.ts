@@ -143,8 +143,8 @@ export interface RouteDef {
   /** Stable name used by the call log and fault queue, e.g. "monthly-usage". */
   name: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** Exact path, or a prefix ending in "/*" for routes with a path parameter (`/reports/*`). */
-  path: string;
+  /** Exact path, a prefix ending in "/*" for routes with a path parameter (`/reports/*`), or a pattern. */
+  path: string | RegExp;
   handle(req: SimRequest): SimResponse | Promise<SimResponse>;
 }
 
@@ -189,7 +189,8 @@ function send(res: ServerResponse, response: SimResponse): void {
   res.end(body);
 }
 
-function pathMatches(pattern: string, path: string): boolean {
+function pathMatches(pattern: string | RegExp, path: string): boolean {
+  if (pattern instanceof RegExp) return pattern.test(path);
   if (!pattern.endsWith("/*")) return pattern === path;
   const prefix = pattern.slice(0, -1);
   return path.startsWith(prefix) && path.length > prefix.length;

@@ -4,6 +4,7 @@ import type { VendorConnector } from "../domain/connector";
 import type { ConnectorDeps } from "./connector-kit";
 import { createKeeperDistributorConnector } from "./keeper-distributor";
 import { createKeeperMspConnector } from "./keeper-msp";
+import { createMarketplaceConnector } from "./microsoft-marketplace";
 import { createWebexConnector } from "./webex-wholesale";
 
 export function createConnector(connection: ConnectionConfig, deps: ConnectorDeps): VendorConnector {
@@ -14,5 +15,7 @@ export function createConnector(connection: ConnectionConfig, deps: ConnectorDep
       return createKeeperDistributorConnector(connection, deps);
     case "webex-wholesale":
       return createWebexConnector(connection, deps);
+    case "microsoft-marketplace":
+      return createMarketplaceConnector(connection, deps);
   }
 }

@@ -27,7 +27,7 @@ describe("retries", () => {
 
   it("retries a read on 429 after Retry-After", async () => {
     t.sandbox.keeperDistributor.faults.next("accounts", { status: 429, retryAfter: 0 });
-    const res = await t.gql(`{ subscriptions { totalCount } }`, undefined, await freshToken());
+    const res = await t.gql(`{ subscriptions(filter: { connectionId: "keeper-distributor" }) { totalCount } }`, undefined, await freshToken());
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.subscriptions.totalCount).toBe(9);
     expect(t.sandbox.keeperDistributor.calls.count("accounts")).toBe(2);

@@ -60,6 +60,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     sandbox: options.sandboxMode ? { devToken: sandbox.devToken } : undefined,
   });
   stack.defer(() => gateway.stop());
+  sandbox.marketplace.setWebhookUrl(`${gateway.url}/webhooks/microsoft-marketplace/microsoft-marketplace`);
   const defaultToken = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*" });
 
   return {

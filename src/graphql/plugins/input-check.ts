@@ -24,12 +24,14 @@ import { parseGlobalId, type IdType } from "../ids";
 import { checkFirst, decodeCursor } from "../pagination";
 
 /** Which kind of global id an ID argument or input field takes, by its name (`id` by the field it is on). */
-const ID_KIND_BY_NAME: Record<string, IdType> = { partnerId: "partner", companyId: "company" };
+const ID_KIND_BY_NAME: Record<string, IdType> = { partnerId: "partner", companyId: "company", subscriptionId: "subscription", operationId: "operation" };
 const ID_KIND_BY_FIELD: Record<string, IdType> = {
   partner: "partner",
   managedCompany: "company",
   billingReport: "report",
   deleteBillingReport: "report",
+  subscription: "subscription",
+  marketplaceOperation: "operation",
 };
 
 function checkValue(

@@ -144,11 +144,20 @@ export class QueryResolver {
     @Arg("filter", () => SubscriptionFilter, { nullable: true }) filter?: SubscriptionFilter | null,
   ): Promise<Page<SubscriptionNode>> {
     const partners = await partnersInScope(ctx, info, filter ?? {});
+    const accounts = partners.filter((p) => p.subscription && p.source).map((p) => subscriptionNode(p.subscription!, p.source!));
+    // Marketplace SaaS subscriptions come from their own API, every page.
+    const saas = await gather(
+      ctx,
+      info,
+      visibleConnectors(ctx, filter).flatMap((c) =>
+        c.saas ? [async () => { const { value, source } = await c.saas!.list(ctx.call); return value.map((s) => subscriptionNode(s, source)); }] : [],
+      ),
+    );
     const statuses = filter?.status?.length ? new Set(filter.status) : null;
-    const subs = partners
-      .filter((p) => p.subscription && p.source)
-      .map((p) => subscriptionNode(p.subscription!, p.source!))
-      .filter((s) => !statuses || statuses.has(s.status));
+    const subs = [...accounts, ...saas]
+      .filter((s) => !statuses || statuses.has(s.status))
+      .filter((s) => !filter?.offer || s.offer === filter.offer)
+      .filter((s) => !filter?.plan || s.plan === filter.plan);
     return paginate(subs, page.first, page.after);
   }
 

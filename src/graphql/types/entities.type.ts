@@ -77,6 +77,18 @@ export class Subscription extends VendorObject {
 
   @Field(() => [Attribute], { description: "Vendor fields with no place in the model (e.g. accountRegion, productType)." })
   attributes!: Attribute[];
+
+  @Field(() => String, { nullable: true, description: "The offer the plan belongs to (marketplaces)." })
+  offer!: string | null;
+
+  @Field(() => Boolean, { nullable: true })
+  autoRenew!: boolean | null;
+
+  @Field(() => Boolean, { nullable: true })
+  isFreeTrial!: boolean | null;
+
+  @Field(() => Boolean, { nullable: true })
+  isTest!: boolean | null;
 }
 
 @ObjectType({ description: "A vendor catalogue item, keyed by the vendor's product id (names drift)." })
@@ -228,3 +240,27 @@ export const PartnerConnection = RelayConnection("Partner", Partner);
 export const ManagedCompanyConnection = RelayConnection("ManagedCompany", ManagedCompany);
 export const SubscriptionConnection = RelayConnection("Subscription", Subscription);
 export const InvoiceLineConnection = RelayConnection("InvoiceLine", InvoiceLine);
+
+@ObjectType({ description: "A subscription's current term." })
+export class SubscriptionTerm {
+  @Field(() => String, { nullable: true })
+  start!: string | null;
+
+  @Field(() => String, { nullable: true })
+  end!: string | null;
+
+  @Field(() => String, { nullable: true, description: "ISO 8601 duration, e.g. P1M, P1Y." })
+  unit!: string | null;
+}
+
+@ObjectType({ description: "A buyer or user as the vendor identifies it." })
+export class Party {
+  @Field(() => String, { nullable: true })
+  tenantId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  objectId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  email!: string | null;
+}

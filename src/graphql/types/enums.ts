@@ -16,6 +16,9 @@ export const PartnerRole = { DISTRIBUTOR: "DISTRIBUTOR", MSP: "MSP", RESELLER: "
 registerEnumType(PartnerRole, { name: "PartnerRole" });
 
 export const SubscriptionStatus = {
+  PENDING_FULFILLMENT_START: "PENDING_FULFILLMENT_START",
+  SUBSCRIBED: "SUBSCRIBED",
+  UNSUBSCRIBED: "UNSUBSCRIBED",
   PENDING: "PENDING",
   TRIAL: "TRIAL",
   ACTIVE: "ACTIVE",
@@ -80,3 +83,13 @@ registerEnumType(BillingReportType, {
   name: "BillingReportType",
   description: "Level of detail: per partner, per customer, or per user (subscriber, workspace).",
 });
+
+export const OperationStatus = {
+  NOT_STARTED: "NOT_STARTED",
+  IN_PROGRESS: "IN_PROGRESS",
+  SUCCEEDED: "SUCCEEDED",
+  FAILED: "FAILED",
+  CONFLICT: "CONFLICT",
+  UNKNOWN: "UNKNOWN",
+} as const;
+registerEnumType(OperationStatus, { name: "OperationStatus", description: "A vendor operation's state; SUCCEEDED, FAILED and CONFLICT are final." });

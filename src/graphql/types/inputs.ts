@@ -39,6 +39,12 @@ export class CompanyFilter extends ConnectionFilter {
 export class SubscriptionFilter extends ConnectionFilter {
   @Field(() => [SubscriptionStatus], { nullable: true })
   status?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: "Marketplace offer id." })
+  offer?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Plan id." })
+  plan?: string | null;
 }
 
 @InputType()
