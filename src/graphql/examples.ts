@@ -40,6 +40,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "month-overview.graphql",
     "invoice-lines.graphql",
     "webex-report.graphql",
+    "marketplace.graphql",
     "accounts.graphql",
     "customer-usage.graphql",
     "convert-to-paid.graphql",
@@ -50,7 +51,11 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     const variables: Record<string, unknown> = {};
     // The Webex example asks for the month before last, which the sandbox has not generated yet.
     if (text.includes("$period")) variables.period = file === "webex-report.graphql" ? formatBillingPeriod(previousPeriod(previousPeriod(periodOf(new Date(now))))) : period;
-    if (text.includes("$id")) variables.id = "paste the id requestBillingReport returned";
+    if (text.includes("$id")) variables.id = "paste the id the mutation above returned";
+    if (text.includes("$subscriptionId")) {
+      variables.subscriptionId = "paste a SUBSCRIBED per-seat subscription id from MarketplaceSubscriptions";
+      variables.quantity = 42;
+    }
     if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
     if (text.includes("$input") && sandbox) {
       variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };
