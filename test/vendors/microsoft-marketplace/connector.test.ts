@@ -177,6 +177,18 @@ describe("webhook policy", () => {
   });
 });
 
+describe("simulator webhook sender", () => {
+  it("auto-accepts a change nobody answered within the window", async () => {
+    const quick = stack.use(await createMarketplaceSimulator({ now: () => new Date(clock), autoAcceptMs: 30 }));
+    const sub = quick.subscriptions.find((s) => s.saasSubscriptionStatus === "Subscribed" && s.quantity !== null && s.allowedCustomerOperations.includes("Update"))!;
+    const op = await quick.customerChange(sub.id, { quantity: (sub.quantity ?? 0) + 2 });
+    expect(op.status).toBe("InProgress");
+    await new Promise((r) => setTimeout(r, 80));
+    expect(op.status).toBe("Succeeded");
+    expect(sub.quantity).toBe(Number(op.quantity));
+  });
+});
+
 describe("quirks", () => {
   const info: ConnectionInfo = { id: "ms", vendor: "MICROSOFT", api: "microsoft-marketplace", name: null };
   it("reads quantity as number, string, empty or null; trims statuses; drops 0001 dates", () => {
