@@ -9,7 +9,7 @@ import type { ResponseCache } from "../cache/store";
 import type { CallContext } from "../domain/connector";
 import type { ConnectionInfo, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
-import type { HttpSettings, Upstream, UpstreamRequest } from "../http/upstream";
+import { Upstream, type HttpSettings, type UpstreamRequest, type UpstreamTarget } from "../http/upstream";
 
 /** How long each kind of data may be served from cache: by how final it is (DOMAIN.md, Rules). */
 export interface CacheTtls {
@@ -42,6 +42,14 @@ export interface ConnectorDeps {
   logger: Logger;
   now: () => number;
   random?: () => number;
+}
+
+/** The connection's upstream client: the one HTTP layer, with the connector's clock and the vendor's error reader. */
+export function createUpstream(info: ConnectionInfo, baseUrl: string, deps: ConnectorDeps, describeError?: UpstreamTarget["describeError"]): Upstream {
+  return new Upstream({ vendor: info.vendor, connectionId: info.id, baseUrl, describeError }, deps.http, deps.dispatcher, deps.logger, {
+    now: deps.now,
+    random: deps.random ?? Math.random,
+  });
 }
 
 export type InvalidationKind = "accounts" | "usage" | "catalogue";

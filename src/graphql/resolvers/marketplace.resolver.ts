@@ -14,22 +14,13 @@ import { companyNode, productNode, subscriptionNode, type CompanyNode, type Prod
 import { paginate } from "../pagination";
 import { DecimalScalar } from "../scalars/decimal.scalar";
 import { RelayConnection } from "../types/connection.factory";
-import { ManagedCompany, Party, Product, Subscription, SubscriptionTerm } from "../types/entities.type";
-import { OperationStatus, Vendor } from "../types/enums";
+import { ManagedCompany, Party, Product, Subscription, SubscriptionTerm, VendorObject } from "../types/entities.type";
+import { OperationStatus } from "../types/enums";
 import { PageArgs } from "../types/inputs";
 import { connectorFor, visibleConnectors } from "./access";
 
 @ObjectType({ description: "A change in progress at the vendor (a marketplace operation): follow it until its status is final." })
-export class MarketplaceOperation {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
-
+export class MarketplaceOperation extends VendorObject {
   @Field(() => String, { description: "The vendor's operation id." })
   externalId!: string;
 

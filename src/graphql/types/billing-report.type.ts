@@ -1,7 +1,8 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { Provenance } from "./common.type";
-import { BillingReportStatus, BillingReportType, Vendor } from "./enums";
+import { BillingReportStatus, BillingReportType } from "./enums";
+import { VendorObject } from "./entities.type";
 
 @ObjectType({ description: "A problem the vendor reported for a report." })
 export class VendorMessage {
@@ -13,16 +14,7 @@ export class VendorMessage {
 }
 
 @ObjectType({ description: "An asynchronous vendor billing report (Webex) that the gateway drives for the user." })
-export class BillingReport {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Vendor)
-  vendor!: string;
-
-  @Field(() => ID)
-  connectionId!: string;
-
+export class BillingReport extends VendorObject {
   @Field(() => String, { nullable: true, description: "The vendor's report id." })
   externalId!: string | null;
 

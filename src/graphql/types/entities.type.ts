@@ -11,7 +11,7 @@ import { PartnerRole, ProductCategory, ReconciliationKind, SubscriptionStatus, V
 
 /** What every vendor-backed record carries: its global id, the vendor and the connection it came from. */
 @ObjectType()
-abstract class VendorObject {
+export abstract class VendorObject {
   @Field(() => ID)
   id!: string;
 

@@ -22,8 +22,8 @@ import type {
 } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { Upstream, type UpstreamRequest } from "../../http/upstream";
-import { cachedRead, provenance, statementTtl, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import type { UpstreamRequest } from "../../http/upstream";
+import { cachedRead, createUpstream, provenance, statementTtl, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import {
   describeKeeperError,
   ensureSuccess,
@@ -72,13 +72,7 @@ export function createKeeperDistributorConnector(
   deps: ConnectorDeps,
 ): KeeperDistributorConnector {
   const info: ConnectionInfo = { id: config.id, vendor: "KEEPER", api: "keeper-distributor", name: config.name ?? null };
-  const upstream = new Upstream(
-    { vendor: info.vendor, connectionId: info.id, baseUrl: config.baseUrl, describeError: describeKeeperError },
-    deps.http,
-    deps.dispatcher,
-    deps.logger,
-    { now: deps.now, random: deps.random ?? Math.random },
-  );
+  const upstream = createUpstream(info, config.baseUrl, deps, describeKeeperError);
   const jwt = new KeeperJwtSource({ partnerKey: config.partnerKey, secret: config.secret, now: deps.now });
   // keeper.md B: always send both headers, even where a seed sample omits Authorization.
   const headers = async () => ({ authorization: `Bearer ${await jwt.token()}`, vendor: config.vendorName });

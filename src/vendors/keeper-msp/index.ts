@@ -8,8 +8,7 @@ import { BadUserInputError } from "../../domain/errors";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { Upstream } from "../../http/upstream";
-import { cachedRead, provenance, statementTtl, type ConnectorDeps } from "../connector-kit";
+import { cachedRead, createUpstream, provenance, statementTtl, type ConnectorDeps } from "../connector-kit";
 import {
   describeKeeperError,
   mapProducts,
@@ -33,13 +32,7 @@ export const KEEPER_MSP_SELF = "self";
 
 export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps: ConnectorDeps): VendorConnector {
   const info: ConnectionInfo = { id: config.id, vendor: "KEEPER", api: "keeper-msp", name: config.name ?? null };
-  const upstream = new Upstream(
-    { vendor: info.vendor, connectionId: info.id, baseUrl: config.baseUrl, describeError: describeKeeperError },
-    deps.http,
-    deps.dispatcher,
-    deps.logger,
-    { now: deps.now, random: deps.random ?? Math.random },
-  );
+  const upstream = createUpstream(info, config.baseUrl, deps, describeKeeperError);
   // keeper.md A: the word "Bearer" lives inside the custom header, not in Authorization.
   const authHeaders = () => ({ "x-api-token": `Bearer ${config.apiToken.reveal()}` });
 

@@ -11,8 +11,8 @@ import { BadUserInputError, VendorError } from "../../domain/errors";
 import type { Decimal } from "decimal.js";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, SubscriptionRecord, UsageSnapshot } from "../../domain/model";
 import type { Secret } from "../../domain/secret";
-import { Upstream, type UpstreamRequest, type UpstreamResponse } from "../../http/upstream";
-import { cachedRead, provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import type { UpstreamRequest, UpstreamResponse } from "../../http/upstream";
+import { cachedRead, createUpstream, provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
 import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, type MsOperation, type MsPlan, type MsResolved, type MsSubscription, type MsSubscriptionPage } from "./wire";
@@ -56,26 +56,15 @@ export const DEFAULT_MARKETPLACE = {
 
 export function createMarketplaceConnector(config: MarketplaceConnectionConfig, deps: ConnectorDeps): MarketplaceConnector {
   const info: ConnectionInfo = { id: config.id, vendor: "MICROSOFT", api: "microsoft-marketplace", name: config.name ?? null };
-  const upstream = new Upstream(
-    {
-      vendor: info.vendor,
-      connectionId: info.id,
-      baseUrl: config.baseUrl,
-      describeError: (_status, body) => {
-        try {
-          const parsed = JSON.parse(body) as { message?: unknown; error?: unknown; error_description?: unknown };
-          const text = parsed.message ?? parsed.error_description ?? parsed.error;
-          return typeof text === "string" ? text.slice(0, 300) : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-    },
-    deps.http,
-    deps.dispatcher,
-    deps.logger,
-    { now: deps.now, random: deps.random ?? Math.random },
-  );
+  const upstream = createUpstream(info, config.baseUrl, deps, (_status, body) => {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown; error?: unknown; error_description?: unknown };
+      const text = parsed.message ?? parsed.error_description ?? parsed.error;
+      return typeof text === "string" ? text.slice(0, 300) : undefined;
+    } catch {
+      return undefined;
+    }
+  });
   const tokens = new EntraTokenSource(info, upstream, {
     tokenUrl: config.tokenUrl,
     version: config.tokenVersion,

@@ -23,8 +23,8 @@ import type {
 } from "../../domain/model";
 import { formatBillingPeriod, periodBounds, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { Upstream, type UpstreamRequest } from "../../http/upstream";
-import { provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import type { UpstreamRequest } from "../../http/upstream";
+import { createUpstream, provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { streamCsvRows } from "./csv";
 import { describeWebexError, mapReport, REQUIRED_COLUMNS, rowToLine } from "./mapper";
 import { WEBEX_REPORTS_PATH, type WebexReport, type WebexReportList } from "./wire";
@@ -78,13 +78,7 @@ export function createWebexConnector(
   priceBook: PriceBook = NO_PRICE_BOOK,
 ): VendorConnector & { reports: BillingReports } {
   const info: ConnectionInfo = { id: config.id, vendor: "WEBEX", api: "webex-wholesale", name: config.name ?? null };
-  const upstream = new Upstream(
-    { vendor: info.vendor, connectionId: info.id, baseUrl: config.baseUrl, describeError: describeWebexError },
-    deps.http,
-    deps.dispatcher,
-    deps.logger,
-    { now: deps.now, random: deps.random ?? Math.random },
-  );
+  const upstream = createUpstream(info, config.baseUrl, deps, describeWebexError);
   const auth = () => ({ authorization: `Bearer ${config.accessToken.reveal()}` });
   const onUnknown = warnUnknown(deps.logger, info);
   const inflight = new Map<string, Promise<ReportRecord>>();
