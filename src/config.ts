@@ -9,6 +9,7 @@ import { Secret } from "./domain/secret";
 import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
 import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
+import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner-billing";
 
 const secretField = z.union([
   z.string().min(1, "must not be empty"),
@@ -100,15 +101,28 @@ const microsoftMarketplace = z
   })
   .strict();
 
-const plannedVendors = ["microsoft-partner-billing"] as const;
+const microsoftPartnerBilling = z
+  .object({
+    id: connectionId,
+    vendor: z.literal("microsoft-partner-billing"),
+    name: z.string().optional(),
+    baseUrl: baseUrl.default("https://graph.microsoft.com/v1.0"),
+    tenantId: z.string().min(1, "must not be empty"),
+    clientId: z.string().min(1, "must not be empty"),
+    clientSecret: secretField,
+    tokenUrl: baseUrl.optional(),
+    invoices: z.record(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "keys must be billing periods YYYY-MM"), z.string().min(1)).default({}),
+    attributeSet: z.enum(["full", "basic"]).default("full"),
+    maxWaitMs: z.number().int().positive().default(20_000),
+    blobConcurrency: z.number().int().min(1).max(16).default(4),
+  })
+  .strict();
 
-const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale, microsoftMarketplace], {
+const VENDOR_IDS = "keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace, microsoft-partner-billing";
+
+const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale, microsoftMarketplace, microsoftPartnerBilling], {
   errorMap: (issue, ctx) =>
-    issue.code === "invalid_union_discriminator"
-      ? {
-          message: `must be one of keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace (${plannedVendors.join(", ")} is not supported yet)`,
-        }
-      : { message: ctx.defaultError },
+    issue.code === "invalid_union_discriminator" ? { message: `must be one of ${VENDOR_IDS}` } : { message: ctx.defaultError },
 });
 
 const fileSchema = z
@@ -178,7 +192,8 @@ export type ConnectionConfig =
       subPartners: Array<{ orgId: string; name?: string }>;
       reportWait: { maxWaitMs: number; pollBaseMs: number; pollMaxMs: number };
     }
-  | ({ vendor: "microsoft-marketplace" } & MarketplaceConnectionConfig);
+  | ({ vendor: "microsoft-marketplace" } & MarketplaceConnectionConfig)
+  | ({ vendor: "microsoft-partner-billing" } & PartnerBillingConnectionConfig);
 
 export interface CallerAuthConfig {
   issuer: string;
@@ -230,6 +245,22 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     const at = `connections[${i}]`;
     if (c.vendor === "keeper-msp") {
       return { id: c.id, vendor: c.vendor, name: c.name, baseUrl: c.baseUrl, apiToken: secret(c.apiToken, `${at}.apiToken`) };
+    }
+    if (c.vendor === "microsoft-partner-billing") {
+      return {
+        id: c.id,
+        vendor: c.vendor,
+        name: c.name,
+        baseUrl: c.baseUrl,
+        tenantId: c.tenantId,
+        clientId: c.clientId,
+        clientSecret: secret(c.clientSecret, `${at}.clientSecret`),
+        tokenUrl: c.tokenUrl ?? `https://login.microsoftonline.com/${encodeURIComponent(c.tenantId)}/oauth2/v2.0/token`,
+        invoices: c.invoices,
+        attributeSet: c.attributeSet,
+        maxWaitMs: c.maxWaitMs,
+        blobConcurrency: c.blobConcurrency,
+      };
     }
     if (c.vendor === "microsoft-marketplace") {
       return {

@@ -180,8 +180,11 @@ export interface InvoiceLineRecord {
   quantity: Decimal;
   unit: string | null;
   unitPrice: Decimal | null;
-  /** Null where the vendor gives no amount; never guessed. */
+  /** Null where the vendor gives no amount; never guessed. Pre-tax. */
   amount: Decimal | null;
+  /** Tax on the line and the line's total, where the vendor reports them per line (Microsoft). */
+  tax?: Decimal | null;
+  total?: Decimal | null;
   /** Null where the vendor gives no money at all (Webex usage reports). */
   currency: string | null;
   chargeStart: string;
@@ -216,6 +219,8 @@ export interface StatementRecord {
   reported: ReportedTotals;
   /** How the vendor derives a line amount from unit price × quantity, when it documents one. */
   lineAmountRule: "ROUND_HALF_UP_CENTS" | null;
+  /** Lines carry their own total, which must equal amount + tax (Microsoft). */
+  lineTotals?: boolean;
   /** Rows the gateway could not read (with their row numbers): reported beside the good lines, never dropped silently. */
   problems: string[];
 }

@@ -6,7 +6,7 @@ import type { Decimal } from "decimal.js";
 import { Dec, roundCents, sum } from "./money";
 import type { InvoiceLineRecord, StatementRecord } from "./model";
 
-export type DifferenceKind = "LINE_AMOUNT" | "COMPANY_TOTAL" | "SUBTOTAL" | "TOTAL";
+export type DifferenceKind = "LINE_AMOUNT" | "LINE_TOTAL" | "COMPANY_TOTAL" | "SUBTOTAL" | "TOTAL";
 
 export interface ReconciliationDifference {
   kind: DifferenceKind;
@@ -57,6 +57,15 @@ export function reconcile(statement: StatementRecord): Reconciliation {
 
   for (const line of statement.lines) {
     if (line.amount === null) continue;
+    if (statement.lineTotals && line.total != null) {
+      push(
+        diff("LINE_TOTAL", line.total, line.amount.plus(line.tax ?? new Dec(0)), `line total differs from its subtotal + tax (product ${line.productKey})`, {
+          companyKey: line.companyKey,
+          companyName: line.companyName,
+          lineId: line.id,
+        }),
+      );
+    }
     if (statement.lineAmountRule === "ROUND_HALF_UP_CENTS" && line.unitPrice !== null) {
       push(
         diff(

@@ -14,6 +14,8 @@ import {
 import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimulator } from "../vendors/keeper-msp/simulator/server";
 import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "../vendors/webex-wholesale/simulator/server";
 import { createMarketplaceSimulator, MARKETPLACE_SANDBOX, type MarketplaceSimulator } from "../vendors/microsoft-marketplace/simulator/server";
+import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../vendors/microsoft-partner-billing/simulator/server";
+import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../domain/period";
 
 export const SANDBOX_ISSUER = "billing-gateway-sandbox";
 export const SANDBOX_AUDIENCE = "billing-gateway";
@@ -22,7 +24,20 @@ export const SANDBOX_CONNECTIONS = {
   keeperDistributor: "keeper-distributor",
   webex: "webex-wholesale",
   marketplace: "microsoft-marketplace",
+  partnerBilling: "microsoft-partner-billing",
 } as const;
+
+/** The sandbox's Microsoft invoices: one per month for the last six months. */
+export function sandboxInvoices(now: Date): Array<{ invoiceId: string; periodStart: string; lines: number; period: string }> {
+  let p: BillingPeriod = periodOf(now);
+  const out = [];
+  for (let i = 0; i < 6; i++) {
+    p = previousPeriod(p);
+    const period = formatBillingPeriod(p);
+    out.push({ invoiceId: `G0${period.replace("-", "")}11`, periodStart: `${period}-01`, lines: 240, period });
+  }
+  return out;
+}
 /** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
 export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
 
@@ -35,6 +50,7 @@ export interface Sandbox {
   keeperDistributor: KeeperDistributorSimulator;
   webex: WebexSimulator;
   marketplace: MarketplaceSimulator;
+  partnerBilling: PartnerBillingSimulator;
   simulators: SimulatorHandle[];
   close(): Promise<void>;
 }
@@ -51,6 +67,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Reports complete after two polls: a playground user sees IN_PROGRESS, then COMPLETED.
   const webex = await createWebexSimulator({ now: options.now, pollsToComplete: 2 });
   const marketplace = await createMarketplaceSimulator({ now: options.now });
+  const invoices = sandboxInvoices(options.now?.() ?? new Date());
+  const partnerBilling = await createPartnerBillingSimulator({ now: options.now, invoices, pollsToComplete: 1, retryAfterSeconds: 1, linesPerBlob: 100 });
   const callerSecret = randomBytes(32).toString("base64url");
   const config = parseConfig({
     auth: { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, hs256Secret: callerSecret },
@@ -96,6 +114,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           tenantId: MARKETPLACE_SANDBOX.tenantId,
         },
       },
+      {
+        id: SANDBOX_CONNECTIONS.partnerBilling,
+        vendor: "microsoft-partner-billing",
+        name: "Contoso CSP (Partner Center)",
+        baseUrl: `${partnerBilling.url}/v1.0`,
+        tenantId: PARTNER_BILLING_SANDBOX.tenantId,
+        clientId: PARTNER_BILLING_SANDBOX.clientId,
+        clientSecret: PARTNER_BILLING_SANDBOX.clientSecret,
+        tokenUrl: `${partnerBilling.url}/${PARTNER_BILLING_SANDBOX.tenantId}/oauth2/v2.0/token`,
+        invoices: Object.fromEntries(invoices.map((i) => [i.period, i.invoiceId])),
+      },
     ],
     ...options.overrides,
   });
@@ -106,7 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connections: "*",
     expiresIn: "30d",
   });
-  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex, marketplace];
+  const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex, marketplace, partnerBilling];
   return {
     config,
     callerSecret,
@@ -115,6 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     keeperDistributor,
     webex,
     marketplace,
+    partnerBilling,
     simulators,
     async close() {
       await Promise.all(simulators.map((s) => s.close()));

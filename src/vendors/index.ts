@@ -5,6 +5,7 @@ import type { ConnectorDeps } from "./connector-kit";
 import { createKeeperDistributorConnector } from "./keeper-distributor";
 import { createKeeperMspConnector } from "./keeper-msp";
 import { createMarketplaceConnector } from "./microsoft-marketplace";
+import { createPartnerBillingConnector } from "./microsoft-partner-billing";
 import { createWebexConnector } from "./webex-wholesale";
 
 export function createConnector(connection: ConnectionConfig, deps: ConnectorDeps): VendorConnector {
@@ -17,5 +18,7 @@ export function createConnector(connection: ConnectionConfig, deps: ConnectorDep
       return createWebexConnector(connection, deps);
     case "microsoft-marketplace":
       return createMarketplaceConnector(connection, deps);
+    case "microsoft-partner-billing":
+      return createPartnerBillingConnector(connection, deps);
   }
 }

@@ -40,7 +40,7 @@ describe("GraphQL over HTTP", () => {
   it("answers POST without a token in sandbox mode", async () => {
     const res = await t.gql("{ connections { id } }", undefined, null);
     expect(res.status).toBe(200);
-    expect(res.body.data!.connections).toHaveLength(4);
+    expect(res.body.data!.connections).toHaveLength(5);
   });
 
   it("answers GET queries (not HTML) as GraphQL", async () => {
@@ -48,7 +48,7 @@ describe("GraphQL over HTTP", () => {
       headers: { accept: "application/json", "apollo-require-preflight": "true" },
     });
     expect(res.statusCode).toBe(200);
-    expect(((await res.body.json()) as any).data.connections).toHaveLength(4);
+    expect(((await res.body.json()) as any).data.connections).toHaveLength(5);
   });
 
   it("answers 400 BAD_REQUEST to a body that is not JSON", async () => {

@@ -12,7 +12,7 @@ beforeEach(() => t.resetCalls());
 const WEBEX = "partner:webex-wholesale:self";
 
 describe("webex in the gateway", () => {
-  it("returns last month's invoice lines for Keeper and Webex together, per customer", async () => {
+  it("returns last month's invoice lines for Keeper, Webex and Microsoft together, per customer", async () => {
     const res = await t.gql(
       `query($p: BillingPeriod!) { invoiceLines(period: $p, first: 1000) { totalCount nodes { vendor connectionId quantity amount { amount }
          company { id externalIds { kind value } } } } }`,
@@ -21,7 +21,7 @@ describe("webex in the gateway", () => {
     expect(res.body.errors).toBeUndefined();
     const lines = res.body.data!.invoiceLines.nodes;
     const vendors = new Set(lines.map((l: any) => l.vendor));
-    expect(vendors).toEqual(new Set(["KEEPER", "WEBEX"]));
+    expect(vendors).toEqual(new Set(["KEEPER", "WEBEX", "MICROSOFT"]));
     const webex = lines.filter((l: any) => l.vendor === "WEBEX");
     expect(webex.every((l: any) => l.amount === null && /^\d+(\.\d+)?$/.test(l.quantity))).toBe(true);
     expect(webex[0].company.externalIds.map((e: any) => e.kind)).toContain("webex.customerExternalId");

@@ -38,7 +38,7 @@ describe("configuration", () => {
     ]);
     expect(problems(valid, { ...env, KEEPER_SECRET: undefined })).toEqual(["connections[1].secret: environment variable KEEPER_SECRET is not set"]);
     expect(problems({ ...valid, connections: [valid.connections[0], valid.connections[0]] })).toEqual(['connections[1].id: duplicate connection id "keeper-us"']);
-    expect(problems({ ...valid, connections: [{ id: "m", vendor: "microsoft-partner-billing" }] })[0]).toMatch(/^connections\[0\]\.vendor: must be one of keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace/);
+    expect(problems({ ...valid, connections: [{ id: "m", vendor: "google-workspace" }] })[0]).toMatch(/^connections\[0\]\.vendor: must be one of keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace, microsoft-partner-billing/);
     expect(problems({ ...valid, connections: [{ ...valid.connections[1], vendorName: undefined }] })[0]).toMatch(/^connections\[0\]\.vendorName: /);
     expect(problems({ ...valid, auth: { issuer: "x", audience: "y" } })).toEqual(["auth: needs exactly one of hs256Secret or jwksUrl"]);
     expect(problems({ ...valid, connections: [{ ...valid.connections[0], id: "has:colon" }] })[0]).toMatch(/^connections\[0\]\.id: /);

@@ -190,9 +190,19 @@ export class InvoiceLineResolver {
     return moneyOrNull(line.unitPrice, line.currency);
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: "Null where the vendor gives no amount; never guessed." })
+  @FieldResolver(() => Money, { nullable: true, description: "Pre-tax amount; null where the vendor gives none (never guessed)." })
   amount(@Root() line: LineNode) {
     return moneyOrNull(line.amount, line.currency);
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Tax on the line, where the vendor reports it per line." })
+  tax(@Root() line: LineNode) {
+    return moneyOrNull(line.tax ?? null, line.currency);
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "The line's total as the vendor reports it, where it does." })
+  total(@Root() line: LineNode) {
+    return moneyOrNull(line.total ?? null, line.currency);
   }
 }
 

@@ -46,6 +46,7 @@ registerEnumType(ProductCategory, { name: "ProductCategory" });
 
 export const ReconciliationKind = {
   LINE_AMOUNT: "LINE_AMOUNT",
+  LINE_TOTAL: "LINE_TOTAL",
   COMPANY_TOTAL: "COMPANY_TOTAL",
   SUBTOTAL: "SUBTOTAL",
   TOTAL: "TOTAL",
@@ -54,6 +55,7 @@ registerEnumType(ReconciliationKind, {
   name: "ReconciliationKind",
   valuesConfig: {
     LINE_AMOUNT: { description: "A line's amount differs from unit price × quantity under the vendor's rounding rule." },
+    LINE_TOTAL: { description: "A line's total differs from its subtotal + tax." },
     COMPANY_TOTAL: { description: "A company's reported total differs from the sum of its lines." },
     SUBTOTAL: { description: "The reported subtotal differs from the sum of all lines." },
     TOTAL: { description: "The reported total differs from subtotal + tax." },

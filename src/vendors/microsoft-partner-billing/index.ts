@@ -1,0 +1,262 @@
+/**
+ * Microsoft Partner Center billed invoice reconciliation through Graph's asynchronous export
+ * (microsoft-partner-billing.md): request (202 + Location), poll honouring Retry-After and capped by
+ * time, read the manifest (inline or behind a link), download the gzip JSON-lines blobs with the SAS
+ * token (a few at a time; the token is never logged nor put in an error), stream and map the lines.
+ * A 410 anywhere is answered by one new export. A billed invoice never changes: its parsed lines are
+ * kept per caller scope and manifest eTag, and a running export is joined (also across instances,
+ * through the store).
+ *
+ * NOT DONE YET (see the issue note): the unbilled export in GraphQL, paging huge invoices from a
+ * compact on-disk form instead of memory, and the 1,000,000-line benchmark.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CallContext, VendorConnector } from "../../domain/connector";
+import { BadUserInputError, VendorError } from "../../domain/errors";
+import { sum } from "../../domain/money";
+import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
+import { formatBillingPeriod, type BillingPeriod } from "../../domain/period";
+import type { Secret } from "../../domain/secret";
+import { createUpstream, provenance, type ConnectorDeps } from "../connector-kit";
+import { EntraTokenSource } from "../microsoft-marketplace/auth";
+import { streamJsonLines, toInvoiceLine } from "./lines";
+import { BILLING_PATH, type ExportManifest, type ExportOperation, type GraphErrorBody } from "./wire";
+
+export interface PartnerBillingConnectionConfig {
+  id: string;
+  name?: string;
+  /** Graph base, e.g. https://graph.microsoft.com/v1.0 */
+  baseUrl: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: Secret;
+  tokenUrl: string;
+  /** The invoice id of each billed month (Graph exports by invoice id). */
+  invoices: Record<string, string>;
+  attributeSet: "full" | "basic";
+  /** Longest wait for an export within one request; polling follows Retry-After. */
+  maxWaitMs: number;
+  /** Blobs downloaded at the same time. */
+  blobConcurrency: number;
+}
+
+export const PARTNER_SELF = "partner";
+const MEMO_MAX = 20;
+
+function describeGraphError(_status: number, body: string): string | undefined {
+  try {
+    const e = (JSON.parse(body) as GraphErrorBody).error;
+    return e ? `${e.code ?? "error"}: ${e.message ?? ""}`.slice(0, 300) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Parsed {
+  eTag: string;
+  exportId: string;
+  lines: InvoiceLineRecord[];
+  problems: string[];
+}
+
+export function createPartnerBillingConnector(config: PartnerBillingConnectionConfig, deps: ConnectorDeps): VendorConnector {
+  const info: ConnectionInfo = { id: config.id, vendor: "MICROSOFT", api: "microsoft-partner-billing", name: config.name ?? null };
+  const upstream = createUpstream(info, config.baseUrl, deps, describeGraphError);
+  const tokens = new EntraTokenSource(info, upstream, {
+    tokenUrl: config.tokenUrl,
+    version: "v2",
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    resource: "https://graph.microsoft.com",
+    now: deps.now,
+  });
+  const memo = new Map<string, Sourced<Parsed>>();
+  const inflight = new Map<string, Promise<Sourced<Parsed>>>();
+
+  const graphHeaders = async (call: CallContext) => {
+    const token = await tokens.token(call);
+    return () => ({ authorization: `Bearer ${token}`, "client-request-id": call.requestId });
+  };
+
+  function bad(message: string, extra: Partial<ConstructorParameters<typeof VendorError>[1]> = {}): VendorError {
+    return new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id, ...extra }, message);
+  }
+
+  function is410(err: unknown): boolean {
+    return err instanceof VendorError && err.details.upstreamStatus === 410;
+  }
+
+  async function requestExport(call: CallContext, invoiceId: string): Promise<string> {
+    const res = await upstream.send(call, {
+      route: "billed-export",
+      method: "POST",
+      path: `${BILLING_PATH}/reconciliation/billed/export`,
+      headers: await graphHeaders(call),
+      body: JSON.stringify({ invoiceId, attributeSet: config.attributeSet }),
+      // A new export each time it is sent: not repeated blindly.
+      idempotent: false,
+    });
+    const location = res.headers.location;
+    const url = Array.isArray(location) ? location[0] : location;
+    if (!url) throw bad("The export was accepted without a Location");
+    return url;
+  }
+
+  /** Polls until the export ends, sleeping what Retry-After asks; capped by time (and the request's deadline), not by a count. */
+  async function awaitManifest(call: CallContext, operationUrl: string): Promise<ExportManifest> {
+    const started = performance.now();
+    for (;;) {
+      const res = await upstream.send(call, { route: "get-operation", method: "GET", path: "", url: operationUrl, headers: await graphHeaders(call), idempotent: true });
+      let op: ExportOperation;
+      try {
+        op = JSON.parse(res.text) as ExportOperation;
+      } catch {
+        throw bad("The export operation is not JSON");
+      }
+      const status = String(op.status ?? "").trim().toLowerCase();
+      if (status === "succeeded" || status === "completed") {
+        if (op.resourceLocation) return op.resourceLocation;
+        const link = op["resourceLocation@odata.navigationLink"];
+        if (!link) throw bad("The export succeeded without a manifest");
+        const m = await upstream.send(call, { route: "get-manifest", method: "GET", path: "", url: link, headers: await graphHeaders(call), idempotent: true });
+        return JSON.parse(m.text) as ExportManifest;
+      }
+      if (status === "failed") {
+        throw new VendorError(
+          "VENDOR_REPORT_FAILED",
+          { vendor: info.vendor, connectionId: info.id, upstreamCode: op.error?.code, reportId: op.id, reportStatus: "failed", problems: [`${op.error?.code ?? "?"}: ${op.error?.message ?? ""}`] },
+          `The export failed: ${op.error?.message ?? "no reason given"}`,
+        );
+      }
+      const retryAfter = Number(String(res.headers["retry-after"] ?? "").trim());
+      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000;
+      const budget = Math.min(config.maxWaitMs - (performance.now() - started), call.deadline.remainingMs() - 500);
+      if (wait > budget) {
+        throw new VendorError("VENDOR_REPORT_PENDING", { vendor: info.vendor, connectionId: info.id, reportId: op.id, reportStatus: status || "running" });
+      }
+      await sleep(wait, undefined, { signal: call.deadline.signal });
+    }
+  }
+
+  async function download(call: CallContext, manifest: ExportManifest, invoiceId: string, period: BillingPeriod): Promise<{ lines: InvoiceLineRecord[]; problems: string[] }> {
+    if (!manifest.rootDirectory || !manifest.sasToken || !Array.isArray(manifest.blobs)) throw bad("The manifest names no blobs");
+    const documentId = `microsoft-invoice:${invoiceId}`;
+    const perBlob: Array<{ lines: InvoiceLineRecord[]; problems: string[] }> = new Array(manifest.blobs.length);
+    let next = 0;
+    // A few blobs at a time; each is streamed, never held whole.
+    const worker = async () => {
+      for (let i = next++; i < manifest.blobs.length; i = next++) {
+        const blob = manifest.blobs[i];
+        const lines: InvoiceLineRecord[] = [];
+        const res = await upstream.open(call, {
+          route: "blob",
+          method: "GET",
+          path: "",
+          url: `${manifest.rootDirectory.replace(/\/$/, "")}/${encodeURIComponent(blob.name)}?${manifest.sasToken.replace(/^\?/, "")}`,
+          idempotent: true,
+        });
+        const read = await streamJsonLines(blob.name, res.body, (obj, n) => {
+          lines.push(toInvoiceLine(info, PARTNER_SELF, period, documentId, `${blob.name}#${n}`, obj));
+        });
+        perBlob[i] = { lines, problems: read.problems };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.blobConcurrency, manifest.blobs.length) }, worker));
+    return { lines: perBlob.flatMap((b) => b.lines), problems: perBlob.flatMap((b) => b.problems) };
+  }
+
+  async function exportInvoice(call: CallContext, invoiceId: string, period: BillingPeriod): Promise<Sourced<Parsed>> {
+    const jobKey = `pcb-job|${info.id}|${invoiceId}|${config.attributeSet}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const tracked = await deps.cache.getRecord<{ operationUrl: string }>(jobKey);
+        const operationUrl = tracked?.operationUrl ?? (await requestExport(call, invoiceId));
+        if (!tracked) await deps.cache.setRecord(jobKey, { operationUrl }, 6 * 3_600_000);
+        const manifest = await awaitManifest(call, operationUrl);
+        const { lines, problems } = await download(call, manifest, invoiceId, period);
+        const fetchedAt = deps.now();
+        return { value: { eTag: manifest.eTag ?? "", exportId: manifest.id ?? "", lines, problems }, source: provenance(info, fetchedAt, false, fetchedAt) };
+      } catch (err) {
+        if (err instanceof VendorError && (err.code === "VENDOR_REPORT_FAILED" || is410(err))) await deps.cache.deleteRecord(jobKey);
+        // An expired manifest or blob link: one new export, not an error.
+        if (attempt === 0 && is410(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  async function invoiceFor(call: CallContext, period: BillingPeriod): Promise<Sourced<Parsed> | null> {
+    const invoiceId = config.invoices[formatBillingPeriod(period)];
+    if (!invoiceId) return null;
+    const key = `${call.scope.key}|${invoiceId}`;
+    const cached = memo.get(key);
+    if (cached) return { value: cached.value, source: provenance(info, cached.source.fetchedAt.getTime(), true, deps.now()) };
+    let running = inflight.get(invoiceId);
+    if (!running) {
+      running = exportInvoice(call, invoiceId, period).finally(() => inflight.delete(invoiceId));
+      inflight.set(invoiceId, running);
+    }
+    const result = await running;
+    if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value as string);
+    memo.set(key, result);
+    return result;
+  }
+
+  const rootPartner: PartnerRecord = {
+    connectionId: info.id,
+    vendor: info.vendor,
+    key: PARTNER_SELF,
+    parentKey: null,
+    role: "RESELLER",
+    name: config.name ?? null,
+    externalIds: [{ kind: "microsoft.tenantId", value: config.tenantId }],
+    subscription: null,
+  };
+
+  return {
+    info,
+    rootPartner,
+    async listSubPartners() {
+      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+    },
+    async getCurrentUsage(_call, partnerKey): Promise<Sourced<UsageSnapshot>> {
+      // Billing exports say what was billed, not what is in use now: no usage snapshot here.
+      return { value: { partnerKey, partnerName: null, partnerUsage: [], companies: [] }, source: provenance(info, deps.now(), false, deps.now()) };
+    },
+    async getStatement(call, partnerKey, period): Promise<Sourced<StatementRecord | null>> {
+      if (partnerKey !== PARTNER_SELF) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
+      const parsed = await invoiceFor(call, period);
+      if (!parsed) return { value: null, source: provenance(info, deps.now(), false, deps.now()) };
+      const { lines, problems, eTag } = parsed.value;
+      const currency = lines[0]?.currency ?? null;
+      const amounts = (pick: (l: InvoiceLineRecord) => InvoiceLineRecord["amount"] | undefined) => sum(lines.flatMap((l) => (pick(l) ? [pick(l)!] : [])));
+      return {
+        value: {
+          connectionId: info.id,
+          vendor: info.vendor,
+          partnerKey,
+          period,
+          currency,
+          documentId: `microsoft-invoice:${config.invoices[formatBillingPeriod(period)]}${eTag ? `@${eTag}` : ""}`,
+          lines,
+          // The export carries no invoice-level figures: the invoice's totals are the vendor's own per-line
+          // totals added up, checked against subtotal + tax, and each line's total against its parts.
+          reported: { subtotal: amounts((l) => l.amount), tax: amounts((l) => l.tax), total: amounts((l) => l.total), groups: [] },
+          lineAmountRule: null,
+          lineTotals: true,
+          problems,
+        },
+        source: parsed.source,
+      };
+    },
+    async listProducts() {
+      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+    },
+    productFor(productKey, reportedName) {
+      return { connectionId: info.id, vendor: info.vendor, key: productKey, sku: productKey.split(":")[1] ?? null, name: reportedName ?? productKey, aliases: [], unit: "license", category: "BASE_PLAN", known: true };
+    },
+    async invalidate() {
+      memo.clear();
+    },
+  };
+}
