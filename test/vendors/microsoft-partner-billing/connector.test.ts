@@ -1,0 +1,142 @@
+/** Partner Center billed invoice reconciliation through the Graph export, over real HTTP. */
+import { Dec, sum } from "../../../src/domain/money";
+import { reconcile } from "../../../src/domain/reconcile";
+import { Secret } from "../../../src/domain/secret";
+import { createPartnerBillingConnector, PARTNER_SELF } from "../../../src/vendors/microsoft-partner-billing";
+import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../../../src/vendors/microsoft-partner-billing/simulator/server";
+import { capturingLogger } from "../../helpers/logs";
+import { callContext, connectorDeps } from "../../helpers/connector";
+import { DisposableStack } from "../../helpers/stack";
+
+const stack = new DisposableStack();
+let sim: PartnerBillingSimulator;
+const OCT = { year: 2026, month: 10 };
+let n = 0;
+const call = () => callContext(stack, `pcb-${++n}`);
+const { logger, lines: logLines } = capturingLogger();
+
+beforeAll(async () => {
+  sim = stack.use(
+    await createPartnerBillingSimulator({
+      invoices: [{ invoiceId: "G016907411", periodStart: "2026-10-01", lines: 250 }],
+      pollsToComplete: 2,
+      retryAfterSeconds: 1,
+      linesPerBlob: 100,
+    }),
+  );
+});
+afterAll(() => stack.dispose());
+beforeEach(() => {
+  sim.calls.reset();
+  sim.faults.clear();
+});
+
+function connector(o: { clientId?: string } = {}) {
+  const deps = { ...connectorDeps(stack), logger };
+  return createPartnerBillingConnector(
+    {
+      id: "pcb",
+      baseUrl: `${sim.url}/v1.0`,
+      tenantId: PARTNER_BILLING_SANDBOX.tenantId,
+      clientId: o.clientId ?? PARTNER_BILLING_SANDBOX.clientId,
+      clientSecret: new Secret(PARTNER_BILLING_SANDBOX.clientSecret),
+      tokenUrl: `${sim.url}/${PARTNER_BILLING_SANDBOX.tenantId}/oauth2/v2.0/token`,
+      invoices: { "2026-10": "G016907411" },
+      attributeSet: "full",
+      maxWaitMs: 10_000,
+      blobConcurrency: 2,
+    },
+    deps,
+  );
+}
+
+describe("export flow", () => {
+  it.each(["inline", "link"] as const)("exports, polls after Retry-After, reads the manifest (%s), and streams every blob", async (shape) => {
+    sim.setManifestShape(shape);
+    const early = sim.earlyPolls;
+    const { value } = await connector().getStatement(call(), PARTNER_SELF, OCT);
+    expect(sim.calls.count("billed-export")).toBe(1);
+    expect(JSON.parse(sim.calls.last("billed-export")!.body)).toEqual({ invoiceId: "G016907411", attributeSet: "full" });
+    expect(sim.calls.count("get-operation")).toBe(3);
+    expect(sim.earlyPolls).toBe(early); // never polled before the time it was asked to wait
+    expect(sim.calls.count("get-manifest")).toBe(shape === "link" ? 1 : 0);
+    expect(sim.calls.count("blob")).toBe(3);
+    expect(sim.calls.list("blob").every((c) => c.headers.authorization === undefined)).toBe(true); // SAS, not the Graph token
+    expect(value!.lines).toHaveLength(250);
+    expect(value!.problems).toEqual([]);
+    // Exact decimals, and the invoice reconciles: every line's total is its subtotal + tax.
+    const r = reconcile(value!);
+    expect(r.differences).toEqual([]);
+    expect(value!.reported.total!.equals(sum(value!.lines.map((l) => l.total!)))).toBe(true);
+    expect(value!.lines.some((l) => !l.quantity.isInteger())).toBe(true);
+    const eur = value!.lines.find((l) => l.attributes.some((a) => a.name === "PricingCurrency" && a.value === "EUR"));
+    expect(eur?.attributes.find((a) => a.name === "PCToBCExchangeRate")?.value).toBe("1.0831");
+  });
+
+  it("serves a second query from the parsed invoice without a new export, and joins a running one", async () => {
+    const c = connector();
+    const [a, b] = await Promise.all([c.getStatement(call(), PARTNER_SELF, OCT), c.getStatement(call(), PARTNER_SELF, OCT)]);
+    expect(sim.calls.count("billed-export")).toBe(1);
+    expect(a.value!.documentId).toBe(b.value!.documentId);
+    const again = await c.getStatement(callContext(stack, "pcb-1"), PARTNER_SELF, OCT);
+    expect(again.value!.lines).toHaveLength(250);
+    expect(sim.calls.count("billed-export")).toBe(1);
+  });
+
+  it("surfaces a failed export with Microsoft's error", async () => {
+    sim.failNextExport({ code: "5000", message: "No data available" });
+    await expect(connector().getStatement(call(), PARTNER_SELF, OCT)).rejects.toMatchObject({ code: "VENDOR_REPORT_FAILED", extensions: { problems: ["5000: No data available"] } });
+  });
+
+  it("answers an expired link (410) with one new export", async () => {
+    const c = connector();
+    sim.faults.next("blob", { status: 410, body: "<Error><Code>Gone</Code></Error>", contentType: "application/xml" });
+    const { value } = await c.getStatement(call(), PARTNER_SELF, OCT);
+    expect(value!.lines).toHaveLength(250);
+    expect(sim.calls.count("billed-export")).toBe(2);
+  });
+
+  it("reports a refused SAS token without showing it anywhere", async () => {
+    sim.faults.next("blob", { status: 403, body: "<Error><Code>AuthenticationFailed</Code></Error>", contentType: "application/xml" }).times(3);
+    let message = "";
+    await connector()
+      .getStatement(call(), PARTNER_SELF, OCT)
+      .catch((err: Error) => {
+        message = `${err.message} ${JSON.stringify((err as never as { extensions: unknown }).extensions)}`;
+      });
+    expect(message).toMatch(/VENDOR_AUTH_FAILED/);
+    const sas = sim.exports.map((e) => sim.sasTokenOf(e.id).split("sig=")[1]);
+    for (const sig of sas) {
+      expect(message).not.toContain(sig);
+      expect(logLines.join("\n")).not.toContain(sig);
+    }
+  });
+
+  it("reports a malformed line and a truncated gzip with the blob and line, keeping the good lines", async () => {
+    sim.corruptNextExport("malformed-line");
+    const malformed = (await connector().getStatement(call(), PARTNER_SELF, OCT)).value!;
+    expect(malformed.problems).toEqual([expect.stringMatching(/^part-00000-.*\.json\.gz line 2: not a JSON object$/)]);
+    expect(malformed.lines).toHaveLength(249);
+    sim.corruptNextExport("truncated");
+    const truncated = (await connector().getStatement(call(), PARTNER_SELF, OCT)).value!;
+    expect(truncated.problems).toEqual([expect.stringMatching(/^part-00000-.*: the gzip stream is truncated or corrupt/)]);
+    expect(truncated.lines.length).toBeLessThan(250);
+    expect(truncated.lines.length).toBeGreaterThanOrEqual(150);
+  });
+
+  it("reads keys whatever their casing", async () => {
+    sim.lowerCaseKeysInNextExport();
+    const { value } = await connector().getStatement(call(), PARTNER_SELF, OCT);
+    expect(value!.lines).toHaveLength(250);
+    expect(value!.lines[0].companyKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(value!.lines[0].amount).not.toBeNull();
+    expect(value!.lines[0].amount!.equals(new Dec(value!.lines[0].amount!.toFixed()))).toBe(true);
+  });
+
+  it("maps a Graph token without PartnerBilling.Read.All to VENDOR_AUTH_FAILED (403)", async () => {
+    await expect(connector({ clientId: PARTNER_BILLING_SANDBOX.unprivilegedClientId }).getStatement(call(), PARTNER_SELF, OCT)).rejects.toMatchObject({
+      code: "VENDOR_AUTH_FAILED",
+      details: { upstreamStatus: 403, upstreamCode: "Forbidden: Missing role PartnerBilling.Read.All" },
+    });
+  });
+});
