@@ -1,7 +1,9 @@
 /** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
+import { aggregateLines, type AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
 import { moneyOrNull } from "../../domain/money";
+import { AggregateDimension } from "../types/enums";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
 import { globalId, parseGlobalId } from "../ids";
@@ -24,6 +26,7 @@ import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { Connection, Money, Provenance } from "../types/common.type";
 import {
   Invoice,
+  InvoiceAggregate,
   InvoiceLine,
   InvoiceLineConnection,
   ManagedCompany,
@@ -218,13 +221,30 @@ export class InvoiceResolver {
     @Root() invoice: InvoiceNode,
     @Args() page: PageArgs,
     @Arg("companyId", () => ID, { nullable: true }) companyId?: string | null,
+    @Arg("productId", () => String, { nullable: true, description: "The vendor's product id (Product.externalId)." }) productId?: string | null,
+    @Arg("chargeType", () => String, { nullable: true }) chargeType?: string | null,
   ): Page<LineNode> {
     let lines = linesOf(invoice);
     if (companyId) {
       const parsed = parseGlobalId(companyId);
       lines = typeof parsed === "string" ? [] : lines.filter((l) => l.companyKey === parsed.keys[1] && parsed.keys[0] === l.partnerKey);
     }
+    if (productId) lines = lines.filter((l) => l.productKey === productId);
+    if (chargeType) lines = lines.filter((l) => l.chargeType === chargeType);
     return paginate(lines, page.first, page.after);
+  }
+
+  @FieldResolver(() => [InvoiceAggregate], { description: "The lines added up per company, product or charge type." })
+  aggregates(@Root() invoice: InvoiceNode, @Arg("by", () => AggregateDimension) by: AggregateDimensionValue) {
+    return aggregateLines(invoice.lines, by).map((g) => ({
+      key: by === "COMPANY" && g.key !== "(partner)" ? globalId("company", invoice.connectionId, invoice.partnerKey, g.key) : g.key,
+      label: g.label,
+      lines: g.lines,
+      quantity: g.quantity,
+      subtotal: moneyOrNull(g.amount, g.currency),
+      tax: moneyOrNull(g.tax, g.currency),
+      total: moneyOrNull(g.total, g.currency),
+    }));
   }
 
   @FieldResolver(() => Money, { nullable: true, description: "Subtotal as the vendor reports it." })

@@ -264,3 +264,27 @@ export class Party {
   @Field(() => String, { nullable: true })
   email!: string | null;
 }
+
+@ObjectType({ description: "An invoice's lines added up per company, product or charge type (exact)." })
+export class InvoiceAggregate {
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => String, { nullable: true })
+  label!: string | null;
+
+  @Field(() => Int)
+  lines!: number;
+
+  @Field(() => DecimalScalar)
+  quantity!: unknown;
+
+  @Field(() => Money, { nullable: true, description: "Pre-tax; null without money or across currencies." })
+  subtotal!: Money | null;
+
+  @Field(() => Money, { nullable: true })
+  tax!: Money | null;
+
+  @Field(() => Money, { nullable: true })
+  total!: Money | null;
+}

@@ -95,3 +95,6 @@ export const OperationStatus = {
   UNKNOWN: "UNKNOWN",
 } as const;
 registerEnumType(OperationStatus, { name: "OperationStatus", description: "A vendor operation's state; SUCCEEDED, FAILED and CONFLICT are final." });
+
+export const AggregateDimension = { COMPANY: "COMPANY", PRODUCT: "PRODUCT", CHARGE_TYPE: "CHARGE_TYPE" } as const;
+registerEnumType(AggregateDimension, { name: "AggregateDimension" });
