@@ -78,10 +78,12 @@ async function main(): Promise<void> {
 
   await gateway.stop();
   await sandbox.close();
-  // The Webex figures come from a fresh process, so its peak RSS is its own.
-  const webex = spawnSync(process.execPath, [join(__dirname, "webex.js")], { encoding: "utf8" });
-  if (webex.status !== 0) throw new Error(`webex bench failed: ${webex.stderr}`);
-  out.push(...webex.stdout.trimEnd().split("\n"));
+  // The large-report figures come from fresh processes, so each peak RSS is its own.
+  for (const script of ["webex.js", "partner-billing.js"]) {
+    const child = spawnSync(process.execPath, [join(__dirname, script)], { encoding: "utf8", env: process.env });
+    if (child.status !== 0) throw new Error(`${script} failed: ${child.stderr}`);
+    out.push(...child.stdout.trimEnd().split("\n"));
+  }
   process.stdout.write(`\nbench (node ${process.version}, ${new Date().toISOString()})\n${out.join("\n")}\n`);
 }
 

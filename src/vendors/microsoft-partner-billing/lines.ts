@@ -14,17 +14,49 @@ import { decimalFromText } from "../../domain/money";
 import type { ConnectionInfo, InvoiceLineRecord } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
 
-const LONG_NUMBER = /\d(?:\.?\d){15}/;
+/** Any run of 16 digits-or-dots: every numeric literal with 16 or more significant digits has one (one linear scan). */
+const LONG_NUMBER = /[\d.]{16,}/;
 
 export function parseLine(text: string): Record<string, unknown> {
   return (LONG_NUMBER.test(text) ? losslessParse(text) : JSON.parse(text)) as Record<string, unknown>;
 }
 
-/** Keys folded to lower case: `BenefitID` and `BenefitId`, `customerId` and `CustomerId` are one field. */
-function folded(obj: Record<string, unknown>): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(obj)) out.set(k.toLowerCase(), v);
-  return out;
+/** Lower-cased keys, remembered: the same few dozen keys recur on every line. */
+const lowerKeys = new Map<string, string>();
+function lower(key: string): string {
+  let l = lowerKeys.get(key);
+  if (l === undefined) {
+    l = key.toLowerCase();
+    if (lowerKeys.size < 10_000) lowerKeys.set(key, l);
+  }
+  return l;
+}
+
+/**
+ * A field by its lower-case name, whatever casing the line uses (`BenefitID` / `BenefitId`): the key
+ * last seen for each name is tried first, so lines of one casing cost one lookup per field.
+ */
+const actualKey = new Map<string, string>();
+function field(obj: Record<string, unknown>, name: string): unknown {
+  const known = actualKey.get(name);
+  if (known !== undefined && known in obj) return obj[known];
+  for (const k in obj) {
+    if (lower(k) === name) {
+      actualKey.set(name, k);
+      return obj[k];
+    }
+  }
+  return undefined;
+}
+
+/** Vendor fields with no place in the model, built only when asked for (most readers never do). */
+function extraAttributes(raw: Record<string, unknown>): Array<{ name: string; value: string }> {
+  const attributes: Array<{ name: string; value: string }> = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (MODEL_KEYS.has(lower(k)) || v === null || v === "") continue;
+    attributes.push({ name: k, value: isLosslessNumber(v) ? v.value : typeof v === "string" ? v : JSON.stringify(v) });
+  }
+  return attributes;
 }
 
 function dec(v: unknown): Decimal | null {
@@ -62,19 +94,14 @@ export function toInvoiceLine(
   rowRef: string,
   raw: Record<string, unknown>,
 ): InvoiceLineRecord {
-  const f = folded(raw);
+  const f = { get: (name: string) => field(raw, name) };
   const customerId = str(f.get("customerid"));
   const externalIds = customerId ? [{ kind: "microsoft.customerId", value: customerId }] : [];
   const domain = str(f.get("customerdomainname"));
   if (domain) externalIds.push({ kind: "microsoft.domain", value: domain });
-  const attributes: Array<{ name: string; value: string }> = [];
-  for (const [k, v] of Object.entries(raw)) {
-    if (MODEL_KEYS.has(k.toLowerCase()) || v === null || v === "") continue;
-    attributes.push({ name: k, value: isLosslessNumber(v) ? v.value : typeof v === "string" ? v : JSON.stringify(v) });
-  }
   const quantity = dec(f.get("billablequantity")) ?? dec(f.get("quantity"));
   if (quantity === null) throw new Error("no BillableQuantity or Quantity");
-  return {
+  const line: InvoiceLineRecord = {
     id: `${info.id}|${documentId}|${rowRef}`,
     connectionId: info.id,
     vendor: info.vendor,
@@ -97,9 +124,12 @@ export function toInvoiceLine(
     chargeType: str(f.get("chargetype")) ?? "unknown",
     subscriptionId: str(f.get("subscriptionid")),
     locationId: null,
-    attributes,
+    attributes: [],
     source: { documentId, rowRef },
   };
+  let attributes: InvoiceLineRecord["attributes"] | undefined;
+  Object.defineProperty(line, "attributes", { enumerable: true, get: () => (attributes ??= extraAttributes(raw)) });
+  return line;
 }
 
 /** Gunzips a blob and hands each line's object to onLine; resolves with the lines read and the problems met. */

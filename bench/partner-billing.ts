@@ -1,0 +1,144 @@
+/**
+ * Partner Center invoice: a 1,000,000-line export from the simulator, downloaded (gzip JSON-lines over
+ * several blobs), parsed to exact decimals and aggregated per customer, product and charge type by the
+ * connector's streaming path; next to a bare gunzip + JSON.parse loop over the same blobs.
+ */
+import { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
+import { createGunzip } from "node:zlib";
+import { request } from "undici";
+import type { ConnectionInfo, InvoiceLineRecord } from "../src/domain/model";
+import { Dec } from "../src/domain/money";
+import { streamJsonLines, toInvoiceLine } from "../src/vendors/microsoft-partner-billing/lines";
+import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX } from "../src/vendors/microsoft-partner-billing/simulator/server";
+
+const LINES = Number(process.env.BENCH_PCB_LINES ?? 1_000_000);
+const PER_BLOB = 100_000;
+const info: ConnectionInfo = { id: "bench", vendor: "MICROSOFT", api: "microsoft-partner-billing", name: null };
+const period = { year: 2026, month: 10 };
+
+/** Running totals per key, so no line is kept. */
+class Totals {
+  private readonly groups = new Map<string, { lines: number; total: Dec }>();
+  add(key: string, total: Dec | null | undefined) {
+    const g = this.groups.get(key) ?? { lines: 0, total: new Dec(0) };
+    g.lines++;
+    if (total) g.total = g.total.plus(total);
+    this.groups.set(key, g);
+  }
+  get size() {
+    return this.groups.size;
+  }
+  grand(): Dec {
+    let t = new Dec(0);
+    for (const g of this.groups.values()) t = t.plus(g.total);
+    return t;
+  }
+}
+
+async function gatewayPath(blobs: Array<{ name: string; open: () => Promise<Readable> }>, concurrency: number) {
+  const byCompany = new Totals();
+  const byProduct = new Totals();
+  const byCharge = new Totals();
+  let lines = 0;
+  let problems = 0;
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < blobs.length; i = next++) {
+      const read = await streamJsonLines(blobs[i].name, await blobs[i].open(), (obj, n) => {
+        const line: InvoiceLineRecord = toInvoiceLine(info, "partner", period, "bench", `${blobs[i].name}#${n}`, obj);
+        lines++;
+        byCompany.add(line.companyKey ?? "", line.total);
+        byProduct.add(line.productKey, line.total);
+        byCharge.add(line.chargeType, line.total);
+      });
+      problems += read.problems.length;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { lines, problems, groups: byCompany.size + byProduct.size + byCharge.size, total: byCompany.grand().toFixed() };
+}
+
+async function bareLoop(blobs: Buffer[]): Promise<number> {
+  let n = 0;
+  for (const b of blobs) {
+    const decoder = new StringDecoder("utf8");
+    let rest = "";
+    for await (const chunk of Readable.from([b]).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+      const parts = (rest + decoder.write(chunk)).split("\n");
+      rest = parts.pop() ?? "";
+      for (const p of parts) if (p) { JSON.parse(p); n++; }
+    }
+    if (rest) { JSON.parse(rest); n++; }
+  }
+  return n;
+}
+
+export async function runPartnerBillingBench(): Promise<string[]> {
+  const sim = await createPartnerBillingSimulator({
+    invoices: [{ invoiceId: "GBENCH0001", periodStart: "2026-10-01", lines: LINES }],
+    pollsToComplete: 1,
+    retryAfterSeconds: 1,
+    linesPerBlob: PER_BLOB,
+  });
+  const out: string[] = [];
+  const line = (label: string, value: string) => out.push(`${label.padEnd(58)} ${value}`);
+  const tok = (await (
+    await request(`${sim.url}/${PARTNER_BILLING_SANDBOX.tenantId}/oauth2/v2.0/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: PARTNER_BILLING_SANDBOX.clientId, client_secret: PARTNER_BILLING_SANDBOX.clientSecret, scope: "https://graph.microsoft.com/.default" }).toString(),
+    })
+  ).body.json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${tok.access_token}` };
+  const started = await request(`${sim.url}/v1.0/reports/partners/billing/reconciliation/billed/export`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ invoiceId: "GBENCH0001", attributeSet: "full" }),
+  });
+  await started.body.dump();
+  const opUrl = String(started.headers.location);
+  let manifest: { rootDirectory: string; sasToken: string; blobs: Array<{ name: string }> } | undefined;
+  while (!manifest) {
+    const res = await request(opUrl, { headers: auth });
+    const op = (await res.body.json()) as { status: string; resourceLocation?: typeof manifest };
+    if (op.resourceLocation) manifest = op.resourceLocation;
+    else await new Promise((r) => setTimeout(r, Number(res.headers["retry-after"] ?? 1) * 1000));
+  }
+  const m = manifest;
+  const urlOf = (name: string) => `${m.rootDirectory}/${encodeURIComponent(name)}?${m.sasToken}`;
+
+  // 1. End to end over HTTP from the simulator (which generates the lines as it serves them).
+  const rssBefore = process.memoryUsage().rss;
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  let t0 = performance.now();
+  const streamed = await gatewayPath(m.blobs.map((b) => ({ name: b.name, open: async () => (await request(urlOf(b.name))).body })), 4);
+  const streamedMs = performance.now() - t0;
+  clearInterval(sampler);
+  line(`partner invoice: lines exported, streamed and aggregated`, `${streamed.lines} lines in ${m.blobs.length} blobs, ${streamed.groups} groups, ${streamed.problems} problems`);
+  line("  lines/s (HTTP + gunzip + parse + map + exact sums)", `${Math.round(streamed.lines / (streamedMs / 1000))}`);
+  line("  peak RSS during the run (MiB)", `${(peak / 1048576).toFixed(0)} (from ${(rssBefore / 1048576).toFixed(0)} before)`);
+
+  // 2. The same gzip blobs from memory: the gateway's path against a bare gunzip + JSON.parse loop.
+  const blobs: Buffer[] = [];
+  for (const b of m.blobs) blobs.push(Buffer.from(await (await request(urlOf(b.name))).body.arrayBuffer()));
+  const size = blobs.reduce((n, b) => n + b.length, 0);
+  t0 = performance.now();
+  const bareLines = await bareLoop(blobs);
+  const bareMs = performance.now() - t0;
+  t0 = performance.now();
+  const ours = await gatewayPath(blobs.map((b, i) => ({ name: `blob-${i}`, open: async () => Readable.from([b]) })), 1);
+  const oursMs = performance.now() - t0;
+  if (ours.total !== streamed.total) throw new Error("totals differ between runs");
+  line(`  same ${(size / 1048576).toFixed(0)} MiB of gzip from memory: bare gunzip + JSON.parse lines/s`, `${Math.round(bareLines / (bareMs / 1000))}`);
+  line("  gateway path (exact decimals, mapping, aggregates) lines/s", `${Math.round(ours.lines / (oursMs / 1000))}`);
+  line("  gateway time / bare time (goal ≤ 1.5)", (oursMs / bareMs).toFixed(2));
+  line("  invoice total (exact)", streamed.total);
+  await sim.close();
+  return out;
+}
+
+if (require.main === module) {
+  void runPartnerBillingBench().then((lines) => process.stdout.write(`${lines.join("\n")}\n`));
+}
