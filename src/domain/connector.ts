@@ -166,6 +166,8 @@ export interface VendorConnector {
   readonly reports?: BillingReports;
   /** Present only for marketplaces whose SaaS subscriptions the publisher manages. */
   readonly saas?: SaasSubscriptions;
+  /** Lines not billed yet (Microsoft Partner Center): the running or the last billing period, in a currency. */
+  unbilledLines?(call: CallContext, billingPeriod: "current" | "last", currency: string): Promise<Sourced<{ lines: InvoiceLineRecord[]; problems: string[] }>>;
   /** Drops cached data of this connection (after a lifecycle change). */
   invalidate(what: "accounts" | "usage" | "all"): Promise<void>;
 }

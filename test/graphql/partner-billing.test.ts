@@ -49,4 +49,16 @@ describe("partner center invoices", () => {
     expect(company.invoiceLines.length).toBeGreaterThan(10);
     expect(t.sandbox.partnerBilling.calls.count("billed-export")).toBe(1); // still the one export
   });
+
+  it("gives the unbilled lines of the running period, exported once and then reused", async () => {
+    const q = `{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: CURRENT, currency: "usd", first: 5) { totalCount nodes { chargeType total { amount currency } } } } }`;
+    const first = await t.gql(q);
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.data!.partner.unbilledLines.totalCount).toBe(120);
+    expect(JSON.parse(t.sandbox.partnerBilling.calls.last("unbilled-export")!.body)).toEqual({ currencyCode: "USD", billingPeriod: "current", attributeSet: "full" });
+    await t.gql(q);
+    expect(t.sandbox.partnerBilling.calls.count("unbilled-export")).toBe(1);
+    const bad = await t.gql(`{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: LAST, currency: "dollars") { totalCount } } }`);
+    expect(bad.body.errors![0].extensions?.code).toBe("BAD_USER_INPUT");
+  });
 });

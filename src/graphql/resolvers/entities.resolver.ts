@@ -3,12 +3,14 @@ import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-gr
 import type { GraphQLResolveInfo } from "graphql";
 import { aggregateLines, type AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
 import { moneyOrNull } from "../../domain/money";
-import { AggregateDimension } from "../types/enums";
+import { AggregateDimension, UnbilledPeriod } from "../types/enums";
+import { VendorError } from "../../domain/errors";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
 import { globalId, parseGlobalId } from "../ids";
 import {
   companyFromLine,
+  lineNode,
   partnerNode,
   productNode,
   subscriptionNode,
@@ -40,7 +42,7 @@ import {
   Usage,
 } from "../types/entities.type";
 import { PageArgs } from "../types/inputs";
-import { connectorFor, findPartner, hasBillingData, rootPartnerNode } from "./access";
+import { connectorFor, findPartner, hasBillingData, pathOf, rootPartnerNode } from "./access";
 import { companiesOf, linesOf, statementOf } from "./query.resolver";
 
 @Resolver(() => Partner)
@@ -121,6 +123,36 @@ export class PartnerResolver {
     @Arg("period", () => BillingPeriodScalar) period: BillingPeriod,
   ): Promise<InvoiceNode | null> {
     return statementOf(ctx, info, partner, period);
+  }
+
+  @FieldResolver(() => InvoiceLineConnection, {
+    nullable: true,
+    description: "Lines not billed yet (Microsoft Partner Center), paged; an empty page for vendors without them.",
+  })
+  async unbilledLines(
+    @Root() partner: PartnerNode,
+    @Ctx() ctx: GatewayContext,
+    @Info() info: GraphQLResolveInfo,
+    @Args() page: PageArgs,
+    @Arg("billingPeriod", () => UnbilledPeriod) billingPeriod: "current" | "last",
+    @Arg("currency", () => String, { description: "The partner's billing currency, ISO 4217." }) currency: string,
+    @Arg("companyId", () => ID, { nullable: true }) companyId?: string | null,
+  ): Promise<Page<LineNode>> {
+    const connector = connectorFor(ctx, partner.connectionId);
+    if (!connector.unbilledLines || partner.parentKey !== null) return paginate([], page.first, page.after);
+    const { value, source } = await connector.unbilledLines(ctx.call, billingPeriod, currency.toUpperCase());
+    if (value.problems.length > 0) {
+      ctx.partialErrors.push({
+        error: new VendorError("VENDOR_BAD_RESPONSE", { vendor: partner.vendor, connectionId: partner.connectionId, problems: value.problems.slice(0, 100) }, `${value.problems.length} unbilled line(s) could not be read`),
+        path: pathOf(info),
+      });
+    }
+    let lines = value.lines.map((l) => lineNode(l, source));
+    if (companyId) {
+      const parsed = parseGlobalId(companyId);
+      lines = typeof parsed === "string" ? [] : lines.filter((l) => l.companyKey === parsed.keys[1]);
+    }
+    return paginate(lines, page.first, page.after);
   }
 
   @FieldResolver(() => Provenance, { nullable: true, description: "Null for a connection's own partner, known from configuration." })

@@ -98,3 +98,6 @@ registerEnumType(OperationStatus, { name: "OperationStatus", description: "A ven
 
 export const AggregateDimension = { COMPANY: "COMPANY", PRODUCT: "PRODUCT", CHARGE_TYPE: "CHARGE_TYPE" } as const;
 registerEnumType(AggregateDimension, { name: "AggregateDimension" });
+
+export const UnbilledPeriod = { CURRENT: "current", LAST: "last" } as const;
+registerEnumType(UnbilledPeriod, { name: "UnbilledPeriod", description: "The running billing period, or the last one not billed yet." });
