@@ -41,6 +41,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "invoice-lines.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
+    "partner-invoice.graphql",
     "accounts.graphql",
     "customer-usage.graphql",
     "convert-to-paid.graphql",
