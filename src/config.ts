@@ -115,6 +115,7 @@ const microsoftPartnerBilling = z
     attributeSet: z.enum(["full", "basic"]).default("full"),
     maxWaitMs: z.number().int().positive().default(20_000),
     blobConcurrency: z.number().int().min(1).max(16).default(4),
+    memoryLineLimit: z.number().int().nonnegative().default(50_000),
   })
   .strict();
 
@@ -260,6 +261,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
         attributeSet: c.attributeSet,
         maxWaitMs: c.maxWaitMs,
         blobConcurrency: c.blobConcurrency,
+        memoryLineLimit: c.memoryLineLimit,
       };
     }
     if (c.vendor === "microsoft-marketplace") {

@@ -3,6 +3,7 @@
  * the GraphQL layer exposes them. No decorators here.
  */
 import type { Decimal } from "decimal.js";
+import type { StoredLines } from "./line-source";
 import type { BillingPeriod } from "./period";
 
 /** The vendor a record comes from. */
@@ -223,4 +224,6 @@ export interface StatementRecord {
   lineTotals?: boolean;
   /** Rows the gateway could not read (with their row numbers): reported beside the good lines, never dropped silently. */
   problems: string[];
+  /** For statements too large for memory: the lines live here, and `lines` is empty. */
+  store?: StoredLines;
 }

@@ -1,10 +1,11 @@
 /**
  * Reconciliation of a statement: the vendor's reported figures against the exact sum of its lines.
- * Every difference is listed; none is rounded away.
+ * Every difference is listed; none is rounded away. Works line by line (ReconcileAccumulator), so a
+ * statement too large to hold in memory is reconciled while it streams.
  */
 import type { Decimal } from "decimal.js";
-import { Dec, roundCents, sum } from "./money";
-import type { InvoiceLineRecord, StatementRecord } from "./model";
+import { Dec, roundCents } from "./money";
+import type { InvoiceLineRecord, ReportedTotals, StatementRecord } from "./model";
 
 export type DifferenceKind = "LINE_AMOUNT" | "LINE_TOTAL" | "COMPANY_TOTAL" | "SUBTOTAL" | "TOTAL";
 
@@ -25,7 +26,12 @@ export interface Reconciliation {
   /** Lines the vendor gave no amount for: they are not in linesTotal. */
   linesWithoutAmount: number;
   differences: ReconciliationDifference[];
+  /** Line differences beyond the first MAX_LINE_DIFFERENCES listed: counted, not listed. */
+  moreDifferences: number;
 }
+
+/** Line-level differences listed in full; beyond that they are counted. */
+export const MAX_LINE_DIFFERENCES = 1000;
 
 function diff(
   kind: DifferenceKind,
@@ -47,57 +53,69 @@ function diff(
   };
 }
 
-function lineAmounts(lines: InvoiceLineRecord[]): Decimal {
-  return sum(lines.flatMap((l) => (l.amount ? [l.amount] : [])));
+const PARTNER_GROUP = "\u0000partner";
+
+export class ReconcileAccumulator {
+  private readonly lineDifferences: ReconciliationDifference[] = [];
+  private more = 0;
+  private linesTotal = new Dec(0);
+  private withoutAmount = 0;
+  private readonly groupSums = new Map<string, Decimal>();
+
+  constructor(
+    private readonly lineAmountRule: StatementRecord["lineAmountRule"],
+    private readonly lineTotals: boolean,
+  ) {}
+
+  private push(d: ReconciliationDifference | undefined): void {
+    if (!d) return;
+    if (this.lineDifferences.length < MAX_LINE_DIFFERENCES) this.lineDifferences.push(d);
+    else this.more++;
+  }
+
+  add(line: InvoiceLineRecord): void {
+    if (line.amount === null) {
+      this.withoutAmount++;
+      return;
+    }
+    const where = { companyKey: line.companyKey, companyName: line.companyName, lineId: line.id };
+    if (this.lineAmountRule === "ROUND_HALF_UP_CENTS" && line.unitPrice !== null) {
+      this.push(
+        diff("LINE_AMOUNT", line.amount, roundCents(line.unitPrice.times(line.quantity)), `line amount differs from unit price × quantity rounded half-up to cents (product ${line.productKey})`, where),
+      );
+    }
+    if (this.lineTotals && line.total != null) {
+      this.push(diff("LINE_TOTAL", line.total, line.amount.plus(line.tax ?? new Dec(0)), `line total differs from its subtotal + tax (product ${line.productKey})`, where));
+    }
+    this.linesTotal = this.linesTotal.plus(line.amount);
+    const group = line.companyKey ?? PARTNER_GROUP;
+    this.groupSums.set(group, (this.groupSums.get(group) ?? new Dec(0)).plus(line.amount));
+  }
+
+  result(reported: ReportedTotals): Reconciliation {
+    const differences = [...this.lineDifferences];
+    for (const group of reported.groups) {
+      if (group.total === null) continue;
+      const computed = this.groupSums.get(group.companyKey ?? PARTNER_GROUP) ?? new Dec(0);
+      const d = diff("COMPANY_TOTAL", group.total, computed, `reported total of ${group.companyName ?? group.companyKey ?? "the partner"} differs from the sum of its lines`, {
+        companyKey: group.companyKey,
+        companyName: group.companyName,
+      });
+      if (d) differences.push(d);
+    }
+    const { subtotal, tax, total } = reported;
+    const sub = subtotal !== null ? diff("SUBTOTAL", subtotal, this.linesTotal, "reported subtotal differs from the sum of all lines") : undefined;
+    if (sub) differences.push(sub);
+    if (total !== null) {
+      const t = diff("TOTAL", total, (subtotal ?? this.linesTotal).plus(tax ?? new Dec(0)), "reported total differs from subtotal + tax");
+      if (t) differences.push(t);
+    }
+    return { balanced: differences.length === 0 && this.more === 0, linesTotal: this.linesTotal, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.more };
+  }
 }
 
 export function reconcile(statement: StatementRecord): Reconciliation {
-  const differences: ReconciliationDifference[] = [];
-  const push = (d: ReconciliationDifference | undefined) => d && differences.push(d);
-
-  for (const line of statement.lines) {
-    if (line.amount === null) continue;
-    if (statement.lineTotals && line.total != null) {
-      push(
-        diff("LINE_TOTAL", line.total, line.amount.plus(line.tax ?? new Dec(0)), `line total differs from its subtotal + tax (product ${line.productKey})`, {
-          companyKey: line.companyKey,
-          companyName: line.companyName,
-          lineId: line.id,
-        }),
-      );
-    }
-    if (statement.lineAmountRule === "ROUND_HALF_UP_CENTS" && line.unitPrice !== null) {
-      push(
-        diff(
-          "LINE_AMOUNT",
-          line.amount,
-          roundCents(line.unitPrice.times(line.quantity)),
-          `line amount differs from unit price × quantity rounded half-up to cents (product ${line.productKey})`,
-          { companyKey: line.companyKey, companyName: line.companyName, lineId: line.id },
-        ),
-      );
-    }
-  }
-
-  for (const group of statement.reported.groups) {
-    if (group.total === null) continue;
-    const lines = statement.lines.filter((l) => l.companyKey === group.companyKey && (group.companyKey !== null || l.companyKey === null));
-    push(
-      diff("COMPANY_TOTAL", group.total, lineAmounts(lines), `reported total of ${group.companyName ?? group.companyKey ?? "the partner"} differs from the sum of its lines`, {
-        companyKey: group.companyKey,
-        companyName: group.companyName,
-      }),
-    );
-  }
-
-  const linesTotal = lineAmounts(statement.lines);
-  const { subtotal, tax, total } = statement.reported;
-  if (subtotal !== null) push(diff("SUBTOTAL", subtotal, linesTotal, "reported subtotal differs from the sum of all lines"));
-  if (total !== null) {
-    const expected = (subtotal ?? linesTotal).plus(tax ?? new Dec(0));
-    push(diff("TOTAL", total, expected, "reported total differs from subtotal + tax"));
-  }
-  const linesWithoutAmount = statement.lines.filter((l) => l.amount === null).length;
-
-  return { balanced: differences.length === 0, linesTotal, linesWithoutAmount, differences };
+  const acc = new ReconcileAccumulator(statement.lineAmountRule, statement.lineTotals ?? false);
+  for (const line of statement.lines) acc.add(line);
+  return acc.result(statement.reported);
 }

@@ -14,6 +14,8 @@ import type {
   Vendor,
 } from "../domain/model";
 import { formatBillingPeriod } from "../domain/period";
+import { aggregateLines, type AggregateDimension, type LineAggregate } from "../domain/aggregate";
+import { ArrayLineSource, type LineSource } from "../domain/line-source";
 import { reconcile, type Reconciliation } from "../domain/reconcile";
 import { globalId } from "./ids";
 
@@ -32,7 +34,14 @@ export type LineNode = Omit<InvoiceLineRecord, "source"> & {
   sourceDocument: InvoiceLineRecord["source"];
   source: Provenance;
 };
-export type InvoiceNode = StatementRecord & { id: string; source: Provenance; reconciliation(): Reconciliation };
+export type InvoiceNode = StatementRecord & {
+  id: string;
+  source: Provenance;
+  reconciliation(): Reconciliation;
+  aggregates(by: AggregateDimension): LineAggregate[];
+  /** The lines, from memory or from the statement's compact store. */
+  lineSource(): LineSource;
+};
 
 export function partnerNode(record: PartnerRecord, source: Provenance | null): PartnerNode {
   return { ...record, id: globalId("partner", record.connectionId, record.key), source };
@@ -79,10 +88,13 @@ export function lineNode(record: InvoiceLineRecord, source: Provenance): LineNod
 
 export function invoiceNode(statement: StatementRecord, source: Provenance): InvoiceNode {
   let memo: Reconciliation | undefined;
+  const store = statement.store;
   return {
     ...statement,
     id: globalId("invoice", statement.connectionId, statement.partnerKey, formatBillingPeriod(statement.period)),
     source,
-    reconciliation: () => (memo ??= reconcile(statement)),
+    reconciliation: () => (memo ??= store ? store.reconciliation : reconcile(statement)),
+    aggregates: (by) => (store ? store.aggregates(by) : aggregateLines(statement.lines, by)),
+    lineSource: () => store ?? new ArrayLineSource(statement.lines),
   };
 }

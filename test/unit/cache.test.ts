@@ -1,5 +1,6 @@
 import { cacheKey, stableJson } from "../../src/cache/keys";
 import { ResponseCache } from "../../src/cache/store";
+import { ArrayLineSource, pageAcross } from "../../src/domain/line-source";
 
 describe("cache keys", () => {
   it("always carry connection and scope, and refuse an empty scope", () => {
@@ -48,5 +49,19 @@ describe("ResponseCache", () => {
     await cache.invalidate("c1", "usage");
     expect(await cache.generation("c1", "usage")).toBe(1);
     expect(await cache.generation("c2", "usage")).toBe(0);
+  });
+});
+
+describe("pageAcross", () => {
+  it("pages one list made of several sources by position", async () => {
+    const line = (id: string) => ({ id }) as never;
+    const a = new ArrayLineSource(["a1", "a2", "a3"].map(line));
+    const b = new ArrayLineSource([]);
+    const c = new ArrayLineSource(["c1", "c2"].map(line));
+    const sources = [a, b, c].map((source) => ({ source, filter: {} }));
+    const page = await pageAcross(sources, 2, 2);
+    expect(page.total).toBe(5);
+    expect(page.items.map((i) => [i.sourceIndex, (i.line as { id: string }).id])).toEqual([[0, "a3"], [2, "c1"]]);
+    expect((await pageAcross(sources, 5, 2)).items).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
-import { aggregateLines, type AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
+import type { AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
 import { moneyOrNull } from "../../domain/money";
 import { AggregateDimension, UnbilledPeriod } from "../types/enums";
 import { VendorError } from "../../domain/errors";
@@ -23,7 +23,7 @@ import {
   type SubscriptionNode,
   type UsageNode,
 } from "../nodes";
-import { paginate, type Page } from "../pagination";
+import { DEFAULT_PAGE_SIZE, pageAt, pageOffset, paginate, type Page } from "../pagination";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { Connection, Money, Provenance } from "../types/common.type";
 import {
@@ -43,7 +43,7 @@ import {
 } from "../types/entities.type";
 import { PageArgs } from "../types/inputs";
 import { connectorFor, findPartner, hasBillingData, pathOf, rootPartnerNode } from "./access";
-import { companiesOf, linesOf, statementOf } from "./query.resolver";
+import { companiesOf, invoiceLinesPage, statementOf } from "./query.resolver";
 
 @Resolver(() => Partner)
 export class PartnerResolver {
@@ -186,7 +186,9 @@ export class ManagedCompanyResolver {
   ): Promise<LineNode[]> {
     const partner = await findPartner(ctx, company.connectionId, company.partnerKey);
     const invoice = partner ? await statementOf(ctx, info, partner, period) : null;
-    return invoice ? linesOf(invoice).filter((l) => l.companyKey === company.key) : [];
+    if (!invoice) return [];
+    const filter = { companyKey: company.key };
+    return (await invoiceLinesPage(invoice, filter, 0, await invoice.lineSource().count(filter))).lines;
   }
 
   @FieldResolver(() => Provenance)
@@ -249,26 +251,27 @@ export class InvoiceResolver {
   }
 
   @FieldResolver(() => InvoiceLineConnection)
-  lines(
+  async lines(
     @Root() invoice: InvoiceNode,
     @Args() page: PageArgs,
     @Arg("companyId", () => ID, { nullable: true }) companyId?: string | null,
     @Arg("productId", () => String, { nullable: true, description: "The vendor's product id (Product.externalId)." }) productId?: string | null,
     @Arg("chargeType", () => String, { nullable: true }) chargeType?: string | null,
-  ): Page<LineNode> {
-    let lines = linesOf(invoice);
+  ): Promise<Page<LineNode>> {
+    let companyKey: string | undefined;
     if (companyId) {
       const parsed = parseGlobalId(companyId);
-      lines = typeof parsed === "string" ? [] : lines.filter((l) => l.companyKey === parsed.keys[1] && parsed.keys[0] === l.partnerKey);
+      if (typeof parsed === "string" || parsed.keys[0] !== invoice.partnerKey) return paginate([], page.first, page.after);
+      companyKey = parsed.keys[1];
     }
-    if (productId) lines = lines.filter((l) => l.productKey === productId);
-    if (chargeType) lines = lines.filter((l) => l.chargeType === chargeType);
-    return paginate(lines, page.first, page.after);
+    const offset = pageOffset(page.after);
+    const { total, lines } = await invoiceLinesPage(invoice, { companyKey, productKey: productId, chargeType }, offset, page.first ?? DEFAULT_PAGE_SIZE);
+    return pageAt(lines, offset, total);
   }
 
   @FieldResolver(() => [InvoiceAggregate], { description: "The lines added up per company, product or charge type." })
   aggregates(@Root() invoice: InvoiceNode, @Arg("by", () => AggregateDimension) by: AggregateDimensionValue) {
-    return aggregateLines(invoice.lines, by).map((g) => ({
+    return invoice.aggregates(by).map((g) => ({
       key: by === "COMPANY" && g.key !== "(partner)" ? globalId("company", invoice.connectionId, invoice.partnerKey, g.key) : g.key,
       label: g.label,
       lines: g.lines,

@@ -16,7 +16,8 @@ import {
   type ProductNode,
   type SubscriptionNode,
 } from "../nodes";
-import { paginate, type Page } from "../pagination";
+import { DEFAULT_PAGE_SIZE, pageAt, pageOffset, paginate, type Page } from "../pagination";
+import { pageAcross, type LineFilter } from "../../domain/line-source";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { Connection } from "../types/common.type";
 import {
@@ -84,8 +85,11 @@ export async function statementOf(ctx: GatewayContext, info: GraphQLResolveInfo,
   return invoiceNode(statement.value, statement.source);
 }
 
-export function linesOf(invoice: InvoiceNode): LineNode[] {
-  return invoice.lines.map((l) => lineNode(l, invoice.source));
+/** A page of an invoice's lines (from memory or its compact store), and how many match in all. */
+export async function invoiceLinesPage(invoice: InvoiceNode, filter: LineFilter, offset: number, limit: number): Promise<{ total: number; lines: LineNode[] }> {
+  const source = invoice.lineSource();
+  const [total, lines] = await Promise.all([source.count(filter), source.page(filter, offset, limit)]);
+  return { total, lines: lines.map((l) => lineNode(l, invoice.source)) };
 }
 
 @Resolver()
@@ -218,11 +222,14 @@ export class QueryResolver {
     const partners = company
       ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
       : await partnersInScope(ctx, info, { ...filter, partnerId });
-    let lines = await gather(ctx, info, partners.map((p) => async () => {
+    // Each statement's lines stay where they are (memory or a compact store); one page is read across them.
+    const invoices = await gather(ctx, info, partners.map((p) => async () => {
       const inv = await statementOf(ctx, info, p, period);
-      return inv ? linesOf(inv) : [];
+      return inv ? [inv] : [];
     }));
-    if (company) lines = lines.filter((l) => l.companyKey === company.keys[1]);
-    return paginate(lines, page.first, page.after);
+    const lineFilter: LineFilter = company ? { companyKey: company.keys[1] } : {};
+    const offset = pageOffset(page.after);
+    const { total, items } = await pageAcross(invoices.map((inv) => ({ source: inv.lineSource(), filter: lineFilter })), offset, page.first ?? DEFAULT_PAGE_SIZE);
+    return pageAt(items.map(({ sourceIndex, line }) => lineNode(line, invoices[sourceIndex].source)), offset, total);
   }
 }

@@ -13,8 +13,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallContext, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
-import { sum } from "../../domain/money";
-import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
+import { Dec } from "../../domain/money";
+import type { StoredLines } from "../../domain/line-source";
+import { LineFileWriter } from "../../cache/line-file-store";
+import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import { createUpstream, provenance, type ConnectorDeps } from "../connector-kit";
@@ -38,6 +40,8 @@ export interface PartnerBillingConnectionConfig {
   maxWaitMs: number;
   /** Blobs downloaded at the same time. */
   blobConcurrency: number;
+  /** Above this many lines an invoice is kept in a compact file, not in memory. */
+  memoryLineLimit: number;
 }
 
 export const PARTNER_SELF = "partner";
@@ -55,8 +59,47 @@ function describeGraphError(_status: number, body: string): string | undefined {
 interface Parsed {
   eTag: string;
   exportId: string;
+  /** All the lines, or none when they went to `store`. */
   lines: InvoiceLineRecord[];
+  store?: StoredLines;
   problems: string[];
+  /** The vendor's own per-line figures added up: the invoice's totals. */
+  reported: ReportedTotals;
+}
+
+/**
+ * Lines as they stream in: kept in memory up to a limit, then moved to a compact file; the invoice's
+ * totals added up on the way either way.
+ */
+class LineSink {
+  lines: InvoiceLineRecord[] = [];
+  writer?: LineFileWriter;
+  private subtotal = new Dec(0);
+  private tax = new Dec(0);
+  private total = new Dec(0);
+
+  constructor(private readonly memoryLimit: number) {}
+
+  add(line: InvoiceLineRecord): void {
+    if (line.amount) this.subtotal = this.subtotal.plus(line.amount);
+    if (line.tax) this.tax = this.tax.plus(line.tax);
+    if (line.total) this.total = this.total.plus(line.total);
+    if (this.writer) {
+      this.writer.add(line);
+      return;
+    }
+    this.lines.push(line);
+    if (this.lines.length > this.memoryLimit) {
+      this.writer = new LineFileWriter(null, true);
+      for (const l of this.lines) this.writer.add(l);
+      this.lines = [];
+    }
+  }
+
+  finish(): { lines: InvoiceLineRecord[]; store?: StoredLines; reported: ReportedTotals } {
+    const reported: ReportedTotals = { subtotal: this.subtotal, tax: this.tax, total: this.total, groups: [] };
+    return this.writer ? { lines: [], store: this.writer.finish(reported), reported } : { lines: this.lines, reported };
+  }
 }
 
 export function createPartnerBillingConnector(config: PartnerBillingConnectionConfig, deps: ConnectorDeps): VendorConnector {
@@ -71,8 +114,19 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     now: deps.now,
   });
   const memo = new Map<string, Sourced<Parsed>>();
-  const inflight = new Map<string, Promise<Sourced<Parsed>>>();
   const unbilledMemo = new Map<string, Sourced<Parsed>>();
+
+  /** Keeps a parsed export; an evicted one's file is deleted once no other caller's entry uses it. */
+  function remember(map: Map<string, Sourced<Parsed>>, key: string, value: Sourced<Parsed>): void {
+    if (map.size >= MEMO_MAX) {
+      const [oldKey, old] = map.entries().next().value as [string, Sourced<Parsed>];
+      map.delete(oldKey);
+      const store = old.value.store;
+      if (store && ![...memo.values(), ...unbilledMemo.values()].some((v) => v.value.store === store)) store.dispose();
+    }
+    map.set(key, value);
+  }
+  const inflight = new Map<string, Promise<Sourced<Parsed>>>();
 
   const graphHeaders = async (call: CallContext) => {
     const token = await tokens.token(call);
@@ -142,15 +196,15 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     }
   }
 
-  async function download(call: CallContext, manifest: ExportManifest, documentId: string, period: BillingPeriod): Promise<{ lines: InvoiceLineRecord[]; problems: string[] }> {
+  async function download(call: CallContext, manifest: ExportManifest, documentId: string, period: BillingPeriod) {
     if (!manifest.rootDirectory || !manifest.sasToken || !Array.isArray(manifest.blobs)) throw bad("The manifest names no blobs");
-    const perBlob: Array<{ lines: InvoiceLineRecord[]; problems: string[] }> = new Array(manifest.blobs.length);
+    const sink = new LineSink(config.memoryLineLimit);
+    const problems: string[][] = new Array(manifest.blobs.length);
     let next = 0;
-    // A few blobs at a time; each is streamed, never held whole.
+    // A few blobs at a time; each is streamed, never held whole. Lines are kept in arrival order.
     const worker = async () => {
       for (let i = next++; i < manifest.blobs.length; i = next++) {
         const blob = manifest.blobs[i];
-        const lines: InvoiceLineRecord[] = [];
         const res = await upstream.open(call, {
           route: "blob",
           method: "GET",
@@ -159,13 +213,18 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
           idempotent: true,
         });
         const read = await streamJsonLines(blob.name, res.body, (obj, n) => {
-          lines.push(toInvoiceLine(info, PARTNER_SELF, period, documentId, `${blob.name}#${n}`, obj));
+          sink.add(toInvoiceLine(info, PARTNER_SELF, period, documentId, `${blob.name}#${n}`, obj));
         });
-        perBlob[i] = { lines, problems: read.problems };
+        problems[i] = read.problems;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(config.blobConcurrency, manifest.blobs.length) }, worker));
-    return { lines: perBlob.flatMap((b) => b.lines), problems: perBlob.flatMap((b) => b.problems) };
+    try {
+      await Promise.all(Array.from({ length: Math.min(config.blobConcurrency, manifest.blobs.length) }, worker));
+    } catch (err) {
+      sink.finish().store?.dispose();
+      throw err;
+    }
+    return { ...sink.finish(), problems: problems.flat() };
   }
 
   async function exportLines(call: CallContext, req: ExportRequest, period: BillingPeriod): Promise<Sourced<Parsed>> {
@@ -178,9 +237,9 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
         const operationUrl = tracked?.operationUrl ?? (await requestExport(call, req));
         if (!tracked) await deps.cache.setRecord(jobKey, { operationUrl }, req.kind === "billed" ? 6 * 3_600_000 : 10 * 60_000);
         const manifest = await awaitManifest(call, operationUrl);
-        const { lines, problems } = await download(call, manifest, documentId, period);
+        const downloaded = await download(call, manifest, documentId, period);
         const fetchedAt = deps.now();
-        return { value: { eTag: manifest.eTag ?? "", exportId: manifest.id ?? "", lines, problems }, source: provenance(info, fetchedAt, false, fetchedAt) };
+        return { value: { eTag: manifest.eTag ?? "", exportId: manifest.id ?? "", ...downloaded }, source: provenance(info, fetchedAt, false, fetchedAt) };
       } catch (err) {
         if (err instanceof VendorError && (err.code === "VENDOR_REPORT_FAILED" || is410(err))) await deps.cache.deleteRecord(jobKey);
         // An expired manifest or blob link: one new export, not an error.
@@ -202,8 +261,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
       inflight.set(invoiceId, running);
     }
     const result = await running;
-    if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value as string);
-    memo.set(key, result);
+    remember(memo, key, result);
     return result;
   }
 
@@ -232,9 +290,8 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
       if (partnerKey !== PARTNER_SELF) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
       const parsed = await invoiceFor(call, period);
       if (!parsed) return { value: null, source: provenance(info, deps.now(), false, deps.now()) };
-      const { lines, problems, eTag } = parsed.value;
-      const currency = lines[0]?.currency ?? null;
-      const amounts = (pick: (l: InvoiceLineRecord) => InvoiceLineRecord["amount"] | undefined) => sum(lines.flatMap((l) => (pick(l) ? [pick(l)!] : [])));
+      const { lines, problems, eTag, store, reported } = parsed.value;
+      const currency = lines[0]?.currency ?? (store ? ((await store.page({}, 0, 1))[0]?.currency ?? null) : null);
       return {
         value: {
           connectionId: info.id,
@@ -244,9 +301,10 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
           currency,
           documentId: `microsoft-invoice:${config.invoices[formatBillingPeriod(period)]}${eTag ? `@${eTag}` : ""}`,
           lines,
+          store,
           // The export carries no invoice-level figures: the invoice's totals are the vendor's own per-line
           // totals added up, checked against subtotal + tax, and each line's total against its parts.
-          reported: { subtotal: amounts((l) => l.amount), tax: amounts((l) => l.tax), total: amounts((l) => l.total), groups: [] },
+          reported,
           lineAmountRule: null,
           lineTotals: true,
           problems,
@@ -272,15 +330,22 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
         inflight.set(flightKey, running);
       }
       const result = await running;
-      if (unbilledMemo.size >= MEMO_MAX) unbilledMemo.delete(unbilledMemo.keys().next().value as string);
-      unbilledMemo.set(key, result);
+      remember(unbilledMemo, key, result);
+      if (result.value.store) {
+        // Unbilled lines are read whole here; a store this large is read back once.
+        const lines = await result.value.store.page({}, 0, result.value.store.size);
+        return { value: { lines, problems: result.value.problems }, source: result.source };
+      }
       return { value: { lines: result.value.lines, problems: result.value.problems }, source: result.source };
     },
     productFor(productKey, reportedName) {
       return { connectionId: info.id, vendor: info.vendor, key: productKey, sku: productKey.split(":")[1] ?? null, name: reportedName ?? productKey, aliases: [], unit: "license", category: "BASE_PLAN", known: true };
     },
     async invalidate() {
+      const stores = new Set([...memo.values(), ...unbilledMemo.values()].flatMap((v) => (v.value.store ? [v.value.store] : [])));
       memo.clear();
+      unbilledMemo.clear();
+      for (const s of stores) s.dispose();
     },
   };
 }

@@ -31,7 +31,7 @@ beforeEach(() => {
   sim.faults.clear();
 });
 
-function connector(o: { clientId?: string } = {}) {
+function connector(o: { clientId?: string; memoryLineLimit?: number } = {}) {
   const deps = { ...connectorDeps(stack), logger };
   return createPartnerBillingConnector(
     {
@@ -45,6 +45,7 @@ function connector(o: { clientId?: string } = {}) {
       attributeSet: "full",
       maxWaitMs: 10_000,
       blobConcurrency: 2,
+      memoryLineLimit: o.memoryLineLimit ?? 50_000,
     },
     deps,
   );
@@ -131,6 +132,39 @@ describe("export flow", () => {
     expect(value!.lines[0].companyKey).toMatch(/^[0-9a-f-]{36}$/);
     expect(value!.lines[0].amount).not.toBeNull();
     expect(value!.lines[0].amount!.equals(new Dec(value!.lines[0].amount!.toFixed()))).toBe(true);
+  });
+
+  it("keeps a large invoice in a compact file: pages, filters, aggregates and reconciliation as from memory", async () => {
+    const inMemory = (await connector().getStatement(call(), PARTNER_SELF, OCT)).value!;
+    const c = connector({ memoryLineLimit: 40 });
+    const stored = (await c.getStatement(call(), PARTNER_SELF, OCT)).value!;
+    expect(stored.lines).toEqual([]);
+    const store = stored.store!;
+    expect(store.size).toBe(250);
+    expect(await store.count()).toBe(250);
+    // The same lines, exactly (each export names its blobs anew: match them on the vendor's ReferenceId).
+    const all = await store.page({}, 0, 1000);
+    const ref = (l: (typeof all)[number]) => l.attributes.find((a) => a.name === "ReferenceId")!.value;
+    expect(new Set(all.map(ref))).toEqual(new Set(inMemory.lines.map(ref)));
+    const byRef = new Map(inMemory.lines.map((l) => [ref(l), l]));
+    for (const l of all) {
+      const m = byRef.get(ref(l))!;
+      expect([l.total!.toFixed(), l.amount!.toFixed(), l.quantity.toFixed(), l.companyKey, l.chargeType]).toEqual([m.total!.toFixed(), m.amount!.toFixed(), m.quantity.toFixed(), m.companyKey, m.chargeType]);
+    }
+    expect(all[0].attributes.length).toBeGreaterThan(5);
+    // Pages by position, and filters through the indexes.
+    expect((await store.page({}, 100, 10)).map((l) => l.id)).toEqual(all.slice(100, 110).map((l) => l.id));
+    const customer = all[0].companyKey!;
+    const ofCustomer = all.filter((l) => l.companyKey === customer && l.chargeType === "cycleCharge");
+    expect(await store.count({ companyKey: customer, chargeType: "cycleCharge" })).toBe(ofCustomer.length);
+    expect((await store.page({ companyKey: customer, chargeType: "cycleCharge" }, 1, 3)).map((l) => l.id)).toEqual(ofCustomer.slice(1, 4).map((l) => l.id));
+    // Computed while streaming: the same figures as from memory.
+    expect(store.reconciliation.balanced).toBe(true);
+    expect(stored.reported.total!.equals(inMemory.reported.total!)).toBe(true);
+    const totalOf = (aggs: Array<{ total: { toFixed(): string } | null }>) => sum(aggs.map((a) => new Dec(a.total!.toFixed())));
+    expect(totalOf(store.aggregates("COMPANY")).equals(inMemory.reported.total!)).toBe(true);
+    await c.invalidate("all");
+    await expect(store.page({}, 0, 1)).rejects.toThrow();
   });
 
   it("maps a Graph token without PartnerBilling.Read.All to VENDOR_AUTH_FAILED (403)", async () => {
