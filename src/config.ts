@@ -115,7 +115,7 @@ const microsoftPartnerBilling = z
     attributeSet: z.enum(["full", "basic"]).default("full"),
     maxWaitMs: z.number().int().positive().default(20_000),
     blobConcurrency: z.number().int().min(1).max(16).default(4),
-    memoryLineLimit: z.number().int().nonnegative().default(50_000),
+    memoryLineLimit: z.number().int().nonnegative().default(10_000),
   })
   .strict();
 
