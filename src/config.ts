@@ -138,6 +138,18 @@ const fileSchema = z
       .strict()
       .refine((a) => Boolean(a.hs256Secret) !== Boolean(a.jwksUrl), "needs exactly one of hs256Secret or jwksUrl"),
     connections: z.array(connection).min(1, "must list at least one connection"),
+    /** The MSP's own customer directory: one customer's vendor ids at each vendor (what joins them). */
+    customers: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"),
+            name: z.string().min(1),
+            externalIds: z.array(z.object({ kind: z.string().min(1), value: z.string().min(1) }).strict()).min(1, "must list at least one vendor id"),
+          })
+          .strict(),
+      )
+      .default([]),
     cache: z
       .object({
         redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
@@ -203,9 +215,16 @@ export interface CallerAuthConfig {
   jwksUrl?: string;
 }
 
+export interface CustomerConfig {
+  id: string;
+  name: string;
+  externalIds: Array<{ kind: string; value: string }>;
+}
+
 export interface GatewayConfig {
   auth: CallerAuthConfig;
   connections: ConnectionConfig[];
+  customers: CustomerConfig[];
   ttls: CacheTtls;
   /** Redis for the response cache; in-memory when absent. */
   redisUrl?: string;
@@ -316,6 +335,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return {
     auth,
     connections,
+    customers: cfg.customers,
     redisUrl: cfg.cache?.redisUrl,
     ttls: {
       currentUsageMs: s(t.currentUsage, DEFAULT_TTLS.currentUsageMs),

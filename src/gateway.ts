@@ -93,6 +93,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random }),
   );
   const registry = new ConnectorRegistry(connectors);
+  const customers = new Map(config.customers.map((c) => [c.id, c]));
   const authenticate = createCallerAuthenticator(config.auth);
   const formatError = createErrorFormatter(logger);
 
@@ -172,6 +173,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             now,
             partialErrors: [],
             cache,
+            customers,
           };
         },
       });

@@ -67,6 +67,8 @@ export class LineFileWriter {
   private pendingBytes = 0;
   private readonly indexes = { company: new Map<string, IntList>(), product: new Map<string, IntList>(), charge: new Map<string, IntList>() };
   private readonly aggregator = new LineAggregator();
+  /** Each company's vendor ids, to find a customer's companies without reading the file. */
+  private readonly companyIds = new Map<string, Array<{ kind: string; value: string }>>();
   private readonly reconciler: ReconcileAccumulator;
   private constant: Pick<InvoiceLineRecord, "connectionId" | "vendor" | "period" | "partnerKey"> | undefined;
 
@@ -104,6 +106,7 @@ export class LineFileWriter {
     this.offsets[this.count] = this.bytes;
     this.bytes += Buffer.byteLength(text);
     this.index(this.indexes.company, line.companyKey ?? "");
+    if (!this.companyIds.has(line.companyKey ?? "")) this.companyIds.set(line.companyKey ?? "", line.companyExternalIds);
     this.index(this.indexes.product, line.productKey);
     this.index(this.indexes.charge, line.chargeType);
     this.aggregator.add(line);
@@ -124,7 +127,7 @@ export class LineFileWriter {
   finish(reported: ReportedTotals): StoredLines {
     this.flush();
     this.offsets[this.count] = this.bytes;
-    const { fd, path, count, offsets, aggregator, constant } = this;
+    const { fd, path, count, offsets, aggregator, constant, companyIds } = this;
     const reconciliation = this.reconciler.result(reported);
     const lists = {
       company: new Map([...this.indexes.company].map(([k, v]) => [k, v.view()])),
@@ -152,6 +155,12 @@ export class LineFileWriter {
       const empty = new Int32Array(0);
       if (filter.companyKey) chosen.push(lists.company.get(filter.companyKey) ?? empty);
       if (filter.productKey) chosen.push(lists.product.get(filter.productKey) ?? empty);
+      if (filter.externalIds) {
+        const wanted = filter.externalIds;
+        const keys = [...companyIds].filter(([, ids]) => ids.some((e) => wanted.some((w) => w.kind === e.kind && w.value === e.value))).map(([k]) => k);
+        const merged = keys.flatMap((k) => [...(lists.company.get(k) ?? empty)]).sort((a, b) => a - b);
+        chosen.push(Int32Array.from(merged));
+      }
       if (filter.chargeType) chosen.push(lists.charge.get(filter.chargeType) ?? empty);
       return chosen.length ? intersect(chosen) : null;
     };

@@ -11,6 +11,12 @@ export interface LineFilter {
   companyKey?: string | null;
   productKey?: string | null;
   chargeType?: string | null;
+  /** Lines of any company that carries one of these vendor ids (a customer across vendors). */
+  externalIds?: Array<{ kind: string; value: string }> | null;
+}
+
+function hasExternalId(line: InvoiceLineRecord, ids: Array<{ kind: string; value: string }>): boolean {
+  return line.companyExternalIds.some((e) => ids.some((i) => i.kind === e.kind && i.value === e.value));
 }
 
 export interface LineSource {
@@ -30,7 +36,8 @@ export function lineMatches(line: InvoiceLineRecord, filter: LineFilter): boolea
   return (
     (!filter.companyKey || line.companyKey === filter.companyKey) &&
     (!filter.productKey || line.productKey === filter.productKey) &&
-    (!filter.chargeType || line.chargeType === filter.chargeType)
+    (!filter.chargeType || line.chargeType === filter.chargeType) &&
+    (!filter.externalIds || hasExternalId(line, filter.externalIds))
   );
 }
 
@@ -38,7 +45,7 @@ export class ArrayLineSource implements LineSource {
   constructor(private readonly lines: InvoiceLineRecord[]) {}
 
   private filtered(filter: LineFilter = {}): InvoiceLineRecord[] {
-    return filter.companyKey || filter.productKey || filter.chargeType ? this.lines.filter((l) => lineMatches(l, filter)) : this.lines;
+    return filter.companyKey || filter.productKey || filter.chargeType || filter.externalIds ? this.lines.filter((l) => lineMatches(l, filter)) : this.lines;
   }
 
   async count(filter: LineFilter = {}): Promise<number> {

@@ -1,6 +1,7 @@
 import type { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { ResponseCache } from "../cache/store";
+import type { CustomerConfig } from "../config";
 import type { CallContext, CallerScope } from "../domain/connector";
 import type { Loaders } from "./loaders";
 import type { ConnectorRegistry } from "./registry";
@@ -23,4 +24,6 @@ export interface GatewayContext {
   partialErrors: PartialError[];
   /** The shared store (records such as marketplace events). */
   cache: ResponseCache;
+  /** The customer directory (config `customers`): one customer's ids at each vendor. */
+  customers: ReadonlyMap<string, CustomerConfig>;
 }

@@ -39,6 +39,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
   const order = [
     "month-overview.graphql",
     "invoice-lines.graphql",
+    "customer-lines.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
     "partner-invoice.graphql",

@@ -3,6 +3,7 @@ import { buildSchema } from "type-graphql";
 import type { GraphQLSchema } from "graphql";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
+import { CustomerResolver } from "./resolvers/customer.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
 import { MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
@@ -26,6 +27,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       CompanyUserLinesResolver,
       MarketplaceResolver,
       SubscriptionMarketplaceResolver,
+      CustomerResolver,
     ],
     validate: { forbidUnknownValues: false },
   });

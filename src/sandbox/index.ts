@@ -16,6 +16,8 @@ import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "
 import { createMarketplaceSimulator, MARKETPLACE_SANDBOX, type MarketplaceSimulator } from "../vendors/microsoft-marketplace/simulator/server";
 import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../vendors/microsoft-partner-billing/simulator/server";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../domain/period";
+import { keeperCompanyId } from "../vendors/keeper/simulator/fixtures";
+import { billingCustomers } from "../vendors/microsoft-partner-billing/simulator/fixtures";
 
 export const SANDBOX_ISSUER = "billing-gateway-sandbox";
 export const SANDBOX_AUDIENCE = "billing-gateway";
@@ -124,6 +126,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         clientSecret: PARTNER_BILLING_SANDBOX.clientSecret,
         tokenUrl: `${partnerBilling.url}/${PARTNER_BILLING_SANDBOX.tenantId}/oauth2/v2.0/token`,
         invoices: Object.fromEntries(invoices.map((i) => [i.period, i.invoiceId])),
+      },
+    ],
+    // A customer directory, as an MSP keeps it (its PSA's customers): one customer's ids at each vendor.
+    customers: [
+      {
+        id: "harbor-dental",
+        name: "Harbor Family Dental",
+        externalIds: [
+          { kind: "keeper.companyId", value: keeperCompanyId(51001) },
+          { kind: "webex.customerExternalId", value: "PSA-1001" },
+          { kind: "microsoft.customerId", value: billingCustomers()[0].id },
+        ],
+      },
+      {
+        id: "kestrel-logistics",
+        name: "Kestrel Logistics",
+        externalIds: [
+          { kind: "keeper.companyId", value: keeperCompanyId(51002) },
+          { kind: "webex.customerExternalId", value: "PSA-1002" },
+          { kind: "microsoft.customerId", value: billingCustomers()[1].id },
+        ],
       },
     ],
     ...options.overrides,

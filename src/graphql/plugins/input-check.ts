@@ -78,6 +78,8 @@ function checkValue(
     if (periodIndex(period) > periodIndex(periodOf(new Date(ctx.now())))) {
       problems.push(`${name}: ${formatBillingPeriod(period)} is in the future`);
     }
+  } else if (name === "customerId" && typeName === "String" && typeof value === "string") {
+    if (!ctx.customers.has(value)) problems.push(`customerId: unknown customer "${value.slice(0, 64)}"`);
   } else if (name === "first" && typeName === "Int") {
     const problem = checkFirst(value as number);
     if (problem) problems.push(problem);

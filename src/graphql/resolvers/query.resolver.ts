@@ -31,7 +31,7 @@ import {
   SubscriptionConnection,
 } from "../types/entities.type";
 import { CompanyFilter, ConnectionFilter, InvoiceLineFilter, PageArgs, PartnerFilter, ProductFilter, SubscriptionFilter } from "../types/inputs";
-import { VendorError } from "../../domain/errors";
+import { BadUserInputError, VendorError } from "../../domain/errors";
 import { connectorFor, findPartner, gather, hasBillingData, partnerTree, pathOf, visibleConnectors } from "./access";
 
 function parsedAs(id: string, type: ParsedId["type"]): ParsedId | null {
@@ -216,20 +216,33 @@ export class QueryResolver {
     @Args() page: PageArgs,
     @Arg("filter", () => InvoiceLineFilter, { nullable: true }) filter?: InvoiceLineFilter | null,
   ): Promise<Page<LineNode>> {
-    const company = filter?.companyId ? parsedAs(filter.companyId, "company") : null;
-    if (filter?.companyId && !company) return paginate([], page.first, page.after);
-    const partnerId = company ? undefined : filter?.partnerId;
-    const partners = company
-      ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
-      : await partnersInScope(ctx, info, { ...filter, partnerId });
-    // Each statement's lines stay where they are (memory or a compact store); one page is read across them.
-    const invoices = await gather(ctx, info, partners.map((p) => async () => {
-      const inv = await statementOf(ctx, info, p, period);
-      return inv ? [inv] : [];
-    }));
-    const lineFilter: LineFilter = company ? { companyKey: company.keys[1] } : {};
-    const offset = pageOffset(page.after);
-    const { total, items } = await pageAcross(invoices.map((inv) => ({ source: inv.lineSource(), filter: lineFilter })), offset, page.first ?? DEFAULT_PAGE_SIZE);
-    return pageAt(items.map(({ sourceIndex, line }) => lineNode(line, invoices[sourceIndex].source)), offset, total);
+    return invoiceLinesAcross(ctx, info, period, page, filter);
   }
+}
+
+/** Invoice lines for a month across the partners in scope; used by Query.invoiceLines and Customer.invoiceLines. */
+export async function invoiceLinesAcross(
+  ctx: GatewayContext,
+  info: GraphQLResolveInfo,
+  period: BillingPeriod,
+  page: PageArgs,
+  filter?: InvoiceLineFilter | null,
+): Promise<Page<LineNode>> {
+  const customer = filter?.customerId ? ctx.customers.get(filter.customerId) : undefined;
+  if (filter?.customerId && !customer) throw new BadUserInputError(`Unknown customer "${filter.customerId.slice(0, 64)}"`);
+  const company = filter?.companyId ? parsedAs(filter.companyId, "company") : null;
+  if (filter?.companyId && !company) return paginate([], page.first, page.after);
+  const partnerId = company ? undefined : filter?.partnerId;
+  const partners = company
+    ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
+    : await partnersInScope(ctx, info, { ...filter, partnerId });
+  // Each statement's lines stay where they are (memory or a compact store); one page is read across them.
+  const invoices = await gather(ctx, info, partners.map((p) => async () => {
+    const inv = await statementOf(ctx, info, p, period);
+    return inv ? [inv] : [];
+  }));
+  const lineFilter: LineFilter = { ...(company ? { companyKey: company.keys[1] } : {}), ...(customer ? { externalIds: customer.externalIds } : {}) };
+  const offset = pageOffset(page.after);
+  const { total, items } = await pageAcross(invoices.map((inv) => ({ source: inv.lineSource(), filter: lineFilter })), offset, page.first ?? DEFAULT_PAGE_SIZE);
+  return pageAt(items.map(({ sourceIndex, line }) => lineNode(line, invoices[sourceIndex].source)), offset, total);
 }

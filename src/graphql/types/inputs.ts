@@ -55,6 +55,9 @@ export class ProductFilter extends ConnectionFilter {
 
 @InputType()
 export class InvoiceLineFilter extends ConnectionFilter {
+  @Field(() => String, { nullable: true, description: "A customer of the directory (Query.customers): its lines at every vendor." })
+  customerId?: string | null;
+
   @Field(() => ID, { nullable: true })
   partnerId?: string | null;
 
