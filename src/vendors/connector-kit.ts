@@ -7,7 +7,7 @@ import type { Dispatcher } from "undici";
 import { cacheKey } from "../cache/keys";
 import type { ResponseCache } from "../cache/store";
 import type { CallContext } from "../domain/connector";
-import type { ConnectionInfo, Provenance, Sourced } from "../domain/model";
+import type { ConnectionInfo, PartnerRecord, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
 import { Upstream, type HttpSettings, type UpstreamRequest, type UpstreamTarget } from "../http/upstream";
 
@@ -98,6 +98,17 @@ export function provenance(info: ConnectionInfo, fetchedAt: number, fromCache: b
     fromCache,
     ageSeconds: Math.max(0, Math.floor((now - fetchedAt) / 1000)),
   };
+}
+
+/** Provenance of data the connector has without asking the vendor (configuration, derived values). */
+export function localProvenance(info: ConnectionInfo, deps: Pick<ConnectorDeps, "now">): Provenance {
+  const now = deps.now();
+  return provenance(info, now, false, now);
+}
+
+/** The partner a connection speaks for: known from configuration, no upstream call. */
+export function rootPartnerRecord(info: ConnectionInfo, key: string, role: PartnerRecord["role"], name: string | null, externalIds: PartnerRecord["externalIds"] = []): PartnerRecord {
+  return { connectionId: info.id, vendor: info.vendor, key, parentKey: null, role, name, externalIds, subscription: null };
 }
 
 export function warnUnknown(logger: Logger, info: ConnectionInfo) {

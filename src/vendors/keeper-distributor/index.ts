@@ -23,7 +23,7 @@ import type {
 import type { BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import type { UpstreamRequest } from "../../http/upstream";
-import { cachedRead, createUpstream, provenance, statementTtl, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, statementTtl, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import {
   describeKeeperError,
   ensureSuccess,
@@ -78,16 +78,7 @@ export function createKeeperDistributorConnector(
   const headers = async () => ({ authorization: `Bearer ${await jwt.token()}`, vendor: config.vendorName });
   const onUnknown = warnUnknown(deps.logger, info);
 
-  const rootPartner: PartnerRecord = {
-    connectionId: info.id,
-    vendor: info.vendor,
-    key: KEEPER_DISTRIBUTOR_ROOT,
-    parentKey: null,
-    role: "DISTRIBUTOR",
-    name: config.name ?? config.vendorName,
-    externalIds: [{ kind: "keeper.vendorName", value: config.vendorName }],
-    subscription: null,
-  };
+  const rootPartner = rootPartnerRecord(info, KEEPER_DISTRIBUTOR_ROOT, "DISTRIBUTOR", config.name ?? config.vendorName, [{ kind: "keeper.vendorName", value: config.vendorName }]);
 
   const route = (name: string, method: "GET" | "POST", body: unknown, idempotent: boolean): UpstreamRequest => ({
     route: name,
@@ -183,7 +174,7 @@ export function createKeeperDistributorConnector(
 
     async listSubPartners(call: CallContext, partnerKey: string): Promise<Sourced<PartnerRecord[]>> {
       if (partnerKey !== KEEPER_DISTRIBUTOR_ROOT) {
-        return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+        return { value: [], source: localProvenance(info, deps) };
       }
       return cachedRead(
         info,
@@ -215,7 +206,7 @@ export function createKeeperDistributorConnector(
       if (partnerKey === KEEPER_DISTRIBUTOR_ROOT) {
         // The distributor holds no licences itself; its MSPs do.
         const empty: UsageSnapshot = { partnerKey, partnerName: rootPartner.name, partnerUsage: [], companies: [] };
-        return { value: empty, source: provenance(info, deps.now(), false, deps.now()) };
+        return { value: empty, source: localProvenance(info, deps) };
       }
       const vendorInternalId = requireMsp(partnerKey);
       return cachedRead(
@@ -238,7 +229,7 @@ export function createKeeperDistributorConnector(
     async getStatement(call: CallContext, partnerKey: string, period: BillingPeriod): Promise<Sourced<StatementRecord | null>> {
       if (partnerKey === KEEPER_DISTRIBUTOR_ROOT) {
         // Keeper bills a distributor per linked MSP; there is no distributor-level statement.
-        return { value: null, source: provenance(info, deps.now(), false, deps.now()) };
+        return { value: null, source: localProvenance(info, deps) };
       }
       const vendorInternalId = requireMsp(partnerKey);
       // keeper.md quirk 2: zero-padded month and the year, both as strings.

@@ -8,7 +8,7 @@ import { BadUserInputError } from "../../domain/errors";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { cachedRead, createUpstream, provenance, statementTtl, type ConnectorDeps } from "../connector-kit";
+import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, statementTtl, type ConnectorDeps } from "../connector-kit";
 import {
   describeKeeperError,
   mapProducts,
@@ -36,17 +36,8 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
   // keeper.md A: the word "Bearer" lives inside the custom header, not in Authorization.
   const authHeaders = () => ({ "x-api-token": `Bearer ${config.apiToken.reveal()}` });
 
-  const rootPartner: PartnerRecord = {
-    connectionId: info.id,
-    vendor: info.vendor,
-    key: KEEPER_MSP_SELF,
-    parentKey: null,
-    role: "MSP",
-    // The Admin API names the MSP only in its usage bodies; resolved from there (config name is the connection's).
-    name: null,
-    externalIds: [],
-    subscription: null,
-  };
+  // The Admin API names the MSP only in its usage bodies; resolved from there (config name is the connection's).
+  const rootPartner = rootPartnerRecord(info, KEEPER_MSP_SELF, "MSP", null, []);
 
   function requireSelf(partnerKey: string): void {
     if (partnerKey !== KEEPER_MSP_SELF) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
@@ -56,7 +47,7 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
     info,
     rootPartner,
     async listSubPartners(): Promise<Sourced<PartnerRecord[]>> {
-      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: [], source: localProvenance(info, deps) };
     },
 
     async getCurrentUsage(call: CallContext, partnerKey: string): Promise<Sourced<UsageSnapshot>> {
@@ -92,7 +83,7 @@ export function createKeeperMspConnector(config: KeeperMspConnectionConfig, deps
 
     async listProducts(): Promise<Sourced<ProductRecord[]>> {
       // The Admin API has no catalogue endpoint: the published product table serves (seed 001).
-      return { value: mapProducts(info), source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: mapProducts(info), source: localProvenance(info, deps) };
     },
 
     productFor: productResolver(info),

@@ -12,7 +12,7 @@ import type { Decimal } from "decimal.js";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, SubscriptionRecord, UsageSnapshot } from "../../domain/model";
 import type { Secret } from "../../domain/secret";
 import type { UpstreamRequest, UpstreamResponse } from "../../http/upstream";
-import { cachedRead, createUpstream, provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
 import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, type MsOperation, type MsPlan, type MsResolved, type MsSubscription, type MsSubscriptionPage } from "./wire";
@@ -183,7 +183,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     async pendingOperations(call, key) {
       const res = await send(call, { route: "list-operations", method: "GET", path: `${subPath(key)}/operations`, idempotent: true });
       const ops = body<{ operations?: MsOperation[] }>(res.text, "operation list")?.operations ?? [];
-      return { value: ops.map((o) => mapOperation(info, o, key, onUnknown)), source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: ops.map((o) => mapOperation(info, o, key, onUnknown)), source: localProvenance(info, deps) };
     },
     async getOperation(call, subscriptionKey, operationKey) {
       const res = await send(call, { route: "get-operation", method: "GET", path: `${subPath(subscriptionKey)}/operations/${encodeURIComponent(operationKey)}`, idempotent: true });
@@ -192,7 +192,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       const record = mapOperation(info, op, subscriptionKey, onUnknown);
       // An operation that has ended changed (or not) the subscription: what we cached may be stale.
       if (record.status !== "IN_PROGRESS" && record.status !== "NOT_STARTED") await invalidate();
-      return { value: record, source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: record, source: localProvenance(info, deps) };
     },
     async resolve(call, marketplaceToken) {
       // The landing page receives the token URL-encoded: decode it before it goes in the header (note 1).
@@ -246,16 +246,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     },
   };
 
-  const rootPartner: PartnerRecord = {
-    connectionId: info.id,
-    vendor: info.vendor,
-    key: MARKETPLACE_PUBLISHER,
-    parentKey: null,
-    role: "PUBLISHER",
-    name: config.name ?? null,
-    externalIds: [{ kind: "microsoft.tenantId", value: config.tenantId }],
-    subscription: null,
-  };
+  const rootPartner = rootPartnerRecord(info, MARKETPLACE_PUBLISHER, "PUBLISHER", config.name ?? null, [{ kind: "microsoft.tenantId", value: config.tenantId }]);
 
   return {
     info,
@@ -264,7 +255,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     tokens,
     webhook: config.webhook,
     async listSubPartners() {
-      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: [], source: localProvenance(info, deps) };
     },
     async getCurrentUsage(call, partnerKey): Promise<Sourced<UsageSnapshot>> {
       if (partnerKey !== MARKETPLACE_PUBLISHER) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
@@ -273,7 +264,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     },
     async getStatement() {
       // The fulfillment API bills nothing itself: Microsoft's invoices come through Partner Center billing.
-      return { value: null, source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: null, source: localProvenance(info, deps) };
     },
     async listProducts(call): Promise<Sourced<ProductRecord[]>> {
       const subs = await listAll(call);

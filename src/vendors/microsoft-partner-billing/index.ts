@@ -19,7 +19,7 @@ import { LineFileWriter } from "../../cache/line-file-store";
 import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { createUpstream, provenance, type ConnectorDeps } from "../connector-kit";
+import { createUpstream, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "../microsoft-marketplace/auth";
 import { streamJsonLines, toInvoiceLine } from "./lines";
 import { BILLING_PATH, type ExportManifest, type ExportOperation, type GraphErrorBody } from "./wire";
@@ -265,31 +265,22 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     return result;
   }
 
-  const rootPartner: PartnerRecord = {
-    connectionId: info.id,
-    vendor: info.vendor,
-    key: PARTNER_SELF,
-    parentKey: null,
-    role: "RESELLER",
-    name: config.name ?? null,
-    externalIds: [{ kind: "microsoft.tenantId", value: config.tenantId }],
-    subscription: null,
-  };
+  const rootPartner = rootPartnerRecord(info, PARTNER_SELF, "RESELLER", config.name ?? null, [{ kind: "microsoft.tenantId", value: config.tenantId }]);
 
   return {
     info,
     rootPartner,
     async listSubPartners() {
-      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: [], source: localProvenance(info, deps) };
     },
     async getCurrentUsage(_call, partnerKey): Promise<Sourced<UsageSnapshot>> {
       // Billing exports say what was billed, not what is in use now: no usage snapshot here.
-      return { value: { partnerKey, partnerName: null, partnerUsage: [], companies: [] }, source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: { partnerKey, partnerName: null, partnerUsage: [], companies: [] }, source: localProvenance(info, deps) };
     },
     async getStatement(call, partnerKey, period): Promise<Sourced<StatementRecord | null>> {
       if (partnerKey !== PARTNER_SELF) throw new BadUserInputError(`Unknown partner for connection ${info.id}`);
       const parsed = await invoiceFor(call, period);
-      if (!parsed) return { value: null, source: provenance(info, deps.now(), false, deps.now()) };
+      if (!parsed) return { value: null, source: localProvenance(info, deps) };
       const { lines, problems, eTag, store, reported } = parsed.value;
       const currency = lines[0]?.currency ?? (store ? ((await store.page({}, 0, 1))[0]?.currency ?? null) : null);
       return {
@@ -313,7 +304,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
       };
     },
     async listProducts() {
-      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: [], source: localProvenance(info, deps) };
     },
     /** Unbilled lines change until billed: exported afresh, joined while running, kept a few minutes. */
     async unbilledLines(call, billingPeriod, currency) {

@@ -24,7 +24,7 @@ import type {
 import { formatBillingPeriod, periodBounds, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import type { UpstreamRequest } from "../../http/upstream";
-import { createUpstream, provenance, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import { createUpstream, localProvenance, provenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { streamCsvRows } from "./csv";
 import { describeWebexError, mapReport, REQUIRED_COLUMNS, rowToLine } from "./mapper";
 import { WEBEX_REPORTS_PATH, type WebexReport, type WebexReportList } from "./wire";
@@ -84,16 +84,7 @@ export function createWebexConnector(
   const inflight = new Map<string, Promise<ReportRecord>>();
   const parsedMemo = new Map<string, Sourced<{ lines: InvoiceLineRecord[]; problems: string[] }>>();
 
-  const rootPartner: PartnerRecord = {
-    connectionId: info.id,
-    vendor: info.vendor,
-    key: WEBEX_PARTNER_SELF,
-    parentKey: null,
-    role: "RESELLER",
-    name: config.name ?? null,
-    externalIds: [],
-    subscription: null,
-  };
+  const rootPartner = rootPartnerRecord(info, WEBEX_PARTNER_SELF, "RESELLER", config.name ?? null, []);
   const subPartners: PartnerRecord[] = config.subPartners.map((s) => ({
     connectionId: info.id,
     vendor: info.vendor,
@@ -370,7 +361,7 @@ export function createWebexConnector(
     rootPartner,
     reports,
     async listSubPartners(_call, partnerKey) {
-      return { value: partnerKey === WEBEX_PARTNER_SELF ? subPartners : [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: partnerKey === WEBEX_PARTNER_SELF ? subPartners : [], source: localProvenance(info, deps) };
     },
 
     /** Webex has no current-usage endpoint: companies and quantities come from last month's customer report. */
@@ -429,7 +420,7 @@ export function createWebexConnector(
 
     async listProducts(): Promise<Sourced<ProductRecord[]>> {
       // No catalogue endpoint: products are met on report rows (SKU + service name).
-      return { value: [], source: provenance(info, deps.now(), false, deps.now()) };
+      return { value: [], source: localProvenance(info, deps) };
     },
 
     productFor(productKey: string, reportedName: string | null): ProductRecord {
