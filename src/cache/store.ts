@@ -34,13 +34,19 @@ export interface ResponseCacheOptions {
 export class ResponseCache {
   private readonly keyv: Keyv<CacheEntry | number>;
   private readonly inflight = new Map<string, Promise<CacheResult>>();
+  private readonly namespace: string;
+  private readonly store: unknown;
+  /** In-process claims, for stores that are not shared (a Map). */
+  private readonly localClaims = new Map<string, number>();
   private readonly decodedMemo = new Map<string, unknown>();
   private readonly now: () => number;
   /** Counters for benchmarks and tests. */
   readonly stats = { hits: 0, misses: 0, joined: 0 };
 
   constructor(options: ResponseCacheOptions = {}) {
-    this.keyv = new Keyv<CacheEntry | number>({ store: options.store ?? new Map(), namespace: options.namespace ?? "gw" });
+    this.store = options.store ?? new Map();
+    this.namespace = options.namespace ?? "gw";
+    this.keyv = new Keyv<CacheEntry | number>({ store: this.store as Keyv["opts"]["store"], namespace: this.namespace });
     this.now = options.now ?? Date.now;
   }
 
@@ -97,6 +103,30 @@ export class ResponseCache {
     if (this.decodedMemo.size >= DECODED_MAX) this.decodedMemo.delete(this.decodedMemo.keys().next().value as string);
     this.decodedMemo.set(memoKey, value);
     return value;
+  }
+
+  /**
+   * Claims a key for `ttlMs` if nobody holds it: true for the one caller that gets it. Atomic across
+   * gateway instances on Redis (SET NX); within one process for an in-memory store.
+   */
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const full = `claim|${this.namespace}|${key}`;
+    const redis = this.store as { getClient?: () => Promise<{ set(k: string, v: string, o: { NX: true; PX: number }): Promise<string | null> }> };
+    if (typeof redis.getClient === "function") {
+      const client = await redis.getClient();
+      return (await client.set(full, String(process.pid), { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === "OK";
+    }
+    const until = this.localClaims.get(full);
+    if (until !== undefined && until > this.now()) return false;
+    this.localClaims.set(full, this.now() + ttlMs);
+    return true;
+  }
+
+  async releaseClaim(key: string): Promise<void> {
+    const full = `claim|${this.namespace}|${key}`;
+    const redis = this.store as { getClient?: () => Promise<{ del(k: string): Promise<number> }> };
+    if (typeof redis.getClient === "function") await (await redis.getClient()).del(full);
+    else this.localClaims.delete(full);
   }
 
   /** A small JSON record (job tracking), shared through the store by every gateway instance. */

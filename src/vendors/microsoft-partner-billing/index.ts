@@ -227,15 +227,40 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     return { ...sink.finish(), problems: problems.flat() };
   }
 
+  /**
+   * The export's operation URL: the one another request or gateway instance started (from the store),
+   * or a new one. Starting is claimed atomically in the store, so concurrent misses start one export.
+   */
+  async function trackedExport(call: CallContext, jobKey: string, req: ExportRequest): Promise<string> {
+    const ttl = req.kind === "billed" ? 6 * 3_600_000 : 10 * 60_000;
+    for (;;) {
+      const tracked = await deps.cache.getRecord<{ operationUrl: string }>(jobKey);
+      if (tracked) return tracked.operationUrl;
+      if (await deps.cache.claim(jobKey, 30_000)) {
+        try {
+          const operationUrl = await requestExport(call, req);
+          await deps.cache.setRecord(jobKey, { operationUrl }, ttl);
+          return operationUrl;
+        } finally {
+          // The record now says where the export is (or starting it failed): the claim has done its work.
+          await deps.cache.releaseClaim(jobKey);
+        }
+      }
+      // Someone else is starting it: wait for its record, within the request's deadline.
+      if (call.deadline.remainingMs() < 1_000) {
+        throw new VendorError("VENDOR_REPORT_PENDING", { vendor: info.vendor, connectionId: info.id, reportStatus: "notStarted" });
+      }
+      await sleep(100, undefined, { signal: call.deadline.signal });
+    }
+  }
+
   async function exportLines(call: CallContext, req: ExportRequest, period: BillingPeriod): Promise<Sourced<Parsed>> {
     const what = req.kind === "billed" ? req.invoiceId : `${req.billingPeriod}-${req.currencyCode}-${formatBillingPeriod(period)}`;
     const jobKey = `pcb-job|${info.id}|${req.kind}|${what}|${config.attributeSet}`;
     const documentId = req.kind === "billed" ? `microsoft-invoice:${req.invoiceId}` : `microsoft-unbilled:${what}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        const tracked = await deps.cache.getRecord<{ operationUrl: string }>(jobKey);
-        const operationUrl = tracked?.operationUrl ?? (await requestExport(call, req));
-        if (!tracked) await deps.cache.setRecord(jobKey, { operationUrl }, req.kind === "billed" ? 6 * 3_600_000 : 10 * 60_000);
+        const operationUrl = await trackedExport(call, jobKey, req);
         const manifest = await awaitManifest(call, operationUrl);
         const downloaded = await download(call, manifest, documentId, period);
         const fetchedAt = deps.now();

@@ -185,6 +185,18 @@ export function createWebexConnector(
     return current;
   }
 
+  /** Waits (within the deadline) for the instance that claimed the creation to record its report. */
+  async function joinCreated(call: CallContext, key: string): Promise<WebexReport> {
+    for (;;) {
+      const tracked = await deps.cache.getRecord<{ reportId: string }>(key);
+      if (tracked) return client.get(call, tracked.reportId);
+      if (call.deadline.remainingMs() < 1_000) {
+        throw new VendorError("VENDOR_REPORT_PENDING", { vendor: info.vendor, connectionId: info.id, reportStatus: "PENDING" });
+      }
+      await sleep(100, undefined, { signal: call.deadline.signal });
+    }
+  }
+
   async function ensureReport(call: CallContext, s: ReportSpec, regenerate: boolean, wait = true): Promise<ReportRecord> {
     const key = jobKey(s);
     const running = inflight.get(key);
@@ -213,8 +225,19 @@ export function createWebexConnector(
         return record(report, s.partnerKey);
       }
       if (!report || report.status === "FAILED") {
-        report = await client.create(call, s);
-        report.status ??= "IN_PROGRESS";
+        // Creating is claimed atomically in the store: of two instances missing at once, one creates
+        // and the other joins the report it records.
+        if (await deps.cache.claim(key, 30_000)) {
+          try {
+            report = await client.create(call, s);
+            report.status ??= "IN_PROGRESS";
+            await deps.cache.setRecord(key, { reportId: report.id }, JOB_TTL_MS);
+          } finally {
+            await deps.cache.releaseClaim(key);
+          }
+        } else {
+          report = await joinCreated(call, key);
+        }
       }
       await deps.cache.setRecord(key, { reportId: report.id }, JOB_TTL_MS);
       const result = wait ? await waitFor(call, record(report, s.partnerKey)) : record(report, s.partnerKey);
