@@ -1,79 +1,101 @@
 /**
  * The playground: GraphiQL 3's ready UMD build with React 18's UMD files, served from node_modules by
- * the gateway itself, so it works with no internet (no CDN, no web fonts). Example operations open as
- * tabs; in sandbox mode the dev token is pre-filled in the headers.
+ * the gateway itself, so it works with no internet (no CDN, no web fonts: GraphiQL's CSS inlines its
+ * fonts as data: URIs). Example operations open as tabs; in sandbox mode the dev token is pre-filled
+ * in the headers editor.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export interface PlaygroundOptions {
-  /** Path of the GraphQL endpoint, e.g. "/graphql". Assets live under `${endpoint}/_playground/`. */
+  /** Path the GraphQL endpoint lives on, e.g. "/graphql". Assets are served under `${endpoint}/_playground/`. */
   endpoint: string;
-  /** A bearer token to pre-fill (the sandbox's dev token). */
+  /** A bearer token to pre-fill in the Authorization header (sandbox dev token), or undefined. */
   token?: string;
+  /** Example operations shown as tabs; the first one is the default query. */
   examples: Array<{ name: string; query: string; variables?: Record<string, unknown> }>;
 }
 
-/** The only files served: a fixed allow-list, so no path can reach anything else. */
-const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
-  "graphiql.min.js": { pkg: "graphiql", file: "graphiql.min.js", type: "text/javascript; charset=utf-8" },
-  "graphiql.min.css": { pkg: "graphiql", file: "graphiql.min.css", type: "text/css; charset=utf-8" },
-  "react.production.min.js": { pkg: "react", file: "umd/react.production.min.js", type: "text/javascript; charset=utf-8" },
-  "react-dom.production.min.js": { pkg: "react-dom", file: "umd/react-dom.production.min.js", type: "text/javascript; charset=utf-8" },
-};
+interface Asset {
+  pkg: string;
+  /** Path inside the package. */
+  file: string;
+  type: string;
+}
 
-/** The packages' `exports` hide their UMD files from require.resolve: locate them beside package.json. */
-function assetPath(asset: { pkg: string; file: string }): string {
+const JS = "text/javascript; charset=utf-8";
+
+/** The only files served. A Map, not an object literal, so "constructor" or "__proto__" match nothing. */
+const ASSETS = new Map<string, Asset>([
+  ["graphiql.min.js", { pkg: "graphiql", file: "graphiql.min.js", type: JS }],
+  ["graphiql.min.css", { pkg: "graphiql", file: "graphiql.min.css", type: "text/css; charset=utf-8" }],
+  ["react.production.min.js", { pkg: "react", file: "umd/react.production.min.js", type: JS }],
+  ["react-dom.production.min.js", { pkg: "react-dom", file: "umd/react-dom.production.min.js", type: JS }],
+]);
+
+/**
+ * The packages' `exports` maps hide these files from `require.resolve("graphiql/graphiql.min.js")`
+ * (ERR_PACKAGE_PATH_NOT_EXPORTED), so resolve package.json and go from its folder. Works from dist/ too.
+ */
+function assetPath(asset: Asset): string {
   return join(dirname(require.resolve(`${asset.pkg}/package.json`)), asset.file);
 }
 
-/** JSON that is safe inside a <script> element. */
+/** JSON that cannot close the <script> element or open a comment/CDATA in it, nor end a JS string early. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function renderPlaygroundPage(options: PlaygroundOptions): string {
-  const base = `${options.endpoint}/_playground`;
-  const headers = options.token ? JSON.stringify({ Authorization: `Bearer ${options.token}` }, null, 2) : "{}";
-  const tabs = options.examples.map((e) => ({
+function renderPage(opts: PlaygroundOptions): string {
+  const base = escapeHtml(`${opts.endpoint}/_playground`);
+  // GraphiQL takes editor contents as strings, headers included.
+  const headers = opts.token ? JSON.stringify({ Authorization: `Bearer ${opts.token}` }, null, 2) : "";
+  const tabs = opts.examples.map((e) => ({
     query: e.query,
     variables: e.variables ? JSON.stringify(e.variables, null, 2) : undefined,
     headers,
   }));
+  const props = {
+    // GraphiQL crashes on an empty defaultTabs: leave it out and let it show its own welcome query.
+    defaultTabs: tabs.length ? tabs : undefined,
+    defaultQuery: opts.examples[0]?.query,
+    // Also fills the editor for new tabs, and for tabs restored from localStorage (headers never are).
+    defaultHeaders: headers,
+    // Keeps the token out of the browser's localStorage.
+    shouldPersistHeaders: false,
+    defaultEditorToolsVisibility: true,
+  };
+  // The token goes only in the headers editor, not in createFetcher's fixed headers: clearing the editor
+  // must really send a request without it.
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Billing gateway playground</title>
-<link rel="stylesheet" href="${escapeHtml(base)}/graphiql.min.css">
+<link rel="stylesheet" href="${base}/graphiql.min.css">
 <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
 </head>
 <body>
 <div id="graphiql">Loading the playground…</div>
-<script src="${escapeHtml(base)}/react.production.min.js"></script>
-<script src="${escapeHtml(base)}/react-dom.production.min.js"></script>
-<script src="${escapeHtml(base)}/graphiql.min.js"></script>
+<script src="${base}/react.production.min.js"></script>
+<script src="${base}/react-dom.production.min.js"></script>
+<script src="${base}/graphiql.min.js"></script>
 <script>
   (function () {
-    var endpoint = ${scriptJson(options.endpoint)};
-    var tabs = ${scriptJson(tabs)};
-    var headers = ${scriptJson(headers)};
-    var fetcher = GraphiQL.createFetcher({ url: endpoint });
-    var root = ReactDOM.createRoot(document.getElementById("graphiql"));
-    root.render(React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultTabs: tabs,
-      defaultHeaders: headers,
-      headers: headers,
-      shouldPersistHeaders: false,
-      defaultEditorToolsVisibility: true
-    }));
+    var props = ${scriptJson(props)};
+    props.fetcher = GraphiQL.createFetcher({ url: ${scriptJson(opts.endpoint)} });
+    ReactDOM.createRoot(document.getElementById("graphiql")).render(React.createElement(GraphiQL, props));
   })();
 </script>
 </body>
@@ -81,36 +103,49 @@ export function renderPlaygroundPage(options: PlaygroundOptions): string {
 `;
 }
 
-/** Handles GET of the playground page (when the client accepts HTML) and its assets; true when it answered. */
-export function createPlaygroundHandler(options: PlaygroundOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const cache = new Map<string, Buffer>();
+/** Handles GET requests for the playground page and its assets; returns true when it answered. Never handles POST. */
+export function createPlaygroundHandler(opts: PlaygroundOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const assetPrefix = `${opts.endpoint}/_playground/`;
+  // Filled on first use: a gateway that never serves the playground never reads 1.5 MB of assets.
+  const bodies = new Map<string, Buffer>();
   let page: string | undefined;
-  const assetPrefix = `${options.endpoint}/_playground/`;
 
   return (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const path = new URL(req.url ?? "/", "http://gateway.local").pathname;
-    if (path === options.endpoint) {
+    if (req.method !== "GET") return false;
+    // Only the pathname matters; the base is a placeholder required by the URL parser.
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+
+    if (path === opts.endpoint) {
+      // A GET without text/html is a GraphQL-over-HTTP query: the GraphQL server answers it.
       if (!(req.headers.accept ?? "").includes("text/html")) return false;
-      page ??= renderPlaygroundPage(options);
+      page ??= renderPage(opts);
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : page);
+      res.end(page);
       return true;
     }
+
     if (!path.startsWith(assetPrefix)) return false;
-    const asset = ASSETS[path.slice(assetPrefix.length)];
+    const name = path.slice(assetPrefix.length);
+    const asset = ASSETS.get(name);
     if (!asset) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       res.end("not found");
       return true;
     }
-    let body = cache.get(asset.file);
+    let body = bodies.get(name);
     if (!body) {
-      body = readFileSync(assetPath(asset));
-      cache.set(asset.file, body);
+      try {
+        body = readFileSync(assetPath(asset));
+      } catch {
+        // A broken install must not crash the gateway from a request handler.
+        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end("playground asset missing");
+        return true;
+      }
+      bodies.set(name, body);
     }
     res.writeHead(200, { "content-type": asset.type, "cache-control": "public, max-age=86400" });
-    res.end(req.method === "HEAD" ? undefined : body);
+    res.end(body);
     return true;
   };
 }
