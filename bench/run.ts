@@ -13,7 +13,7 @@ import { createGateway } from "../src/gateway";
 import { operationsDir, lastMonth } from "../src/graphql/examples";
 import { createLogger } from "../src/logger";
 import { startSandbox } from "../src/sandbox";
-import { generateSnapshot } from "../src/vendors/keeper/simulator/fixtures";
+import { generateCurrentUsage } from "../src/vendors/keeper/simulator/fixtures";
 import { spawnSync } from "node:child_process";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   line("cache so far: hits / misses / joined in flight", `${hits} / ${misses} / ${joined}`);
 
   // 3. A large MSP: 1,500 managed companies.
-  sandbox.keeperMsp.snapshot = generateSnapshot("bench-large", "Large MSP", 1500, 70000);
+  sandbox.keeperMsp.current = generateCurrentUsage("bench-large", 1500, { mspName: "Large MSP", idBase: 70000 });
   const linesQuery = JSON.stringify({
     query: `query($p: BillingPeriod!) { invoiceLines(period: $p, first: 1000, filter: { connectionId: "keeper-msp" }) {
       totalCount nodes { id quantity unitPrice { amount } amount { amount } company { id name } product { externalId name } } } }`,

@@ -1,6 +1,6 @@
 /** Read paths end to end: sandbox simulators ← real HTTP ← gateway ← real HTTP ← test. */
 import { Dec, sum } from "../../src/domain/money";
-import { SEED_MONTHLY_USAGE_TEXT } from "../../src/vendors/keeper/simulator/seed-samples";
+import { SEED_MONTHLY_USAGE_TEXT } from "../../src/vendors/keeper/simulator/data/seed-samples";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 let t: TestGateway;

@@ -1,96 +1,141 @@
 /**
- * Deterministic, realistic Keeper data for the simulators: current-usage snapshots (the seed sample and
- * generated MSPs) and monthly usage derived from them with Keeper's arithmetic (keeper.md B):
- * avgMonthlyCost = round_half_up(unitPrice × quantity, 2), company total = Σ avgMonthlyCost,
- * subTotal = Σ company totals, total = subTotal + tax. Fractional daily-average quantities, storage
- * billed as 1 unit, rows without `unit`, name drift per productId, per-company prices and an id
- * missing from the published table are all in here on purpose.
+ * Deterministic, realistic Keeper data shared by both Keeper simulators (keeper.md A and B).
+ *
+ * - A price list keyed on productId (seed 001's product table, prices as seen in its monthly sample).
+ * - The seed samples, parsed with lossless-json so every number keeps its text.
+ * - `generateCurrentUsage`: a current-usage snapshot for a generated MSP.
+ * - `generateMonthlyUsage`: a monthly-usage body priced from a current-usage snapshot with Keeper's
+ *   arithmetic (keeper.md B): avgMonthlyCost = round_half_up(unitPrice × quantity, 2), company total =
+ *   Σ avgMonthlyCost, subTotal = Σ company totals (MSP included), total = subTotal + tax.
+ *
+ * The quirks a connector must survive are in here on purpose (keeper.md "Quirks"): fractional
+ * daily-average quantities (1), name drift per productId and an id absent from the table (3), units that
+ * differ between endpoints and rows without `unit` (4), per-company prices (5), opaque base64 company ids
+ * (6), and companies sorted by name in monthly usage only (7). Randomness comes from a PRNG seeded with
+ * a string, never Math.random, so the same inputs always give the same bytes.
  */
 import { createHash } from "node:crypto";
+import { Decimal } from "decimal.js";
 import { isLosslessNumber, LosslessNumber, parse as losslessParse } from "lossless-json";
-import { Dec, roundCents, sum } from "../../../domain/money";
-import { SEED_CURRENT_USAGE_TEXT } from "./seed-samples";
+import type { KeeperCompanyItem, KeeperCurrentUsageBody, KeeperMonthlyUsageBody, KeeperProductRow } from "../wire";
+import { SEED_CURRENT_USAGE_TEXT, SEED_MONTHLY_USAGE_TEXT } from "./data/seed-samples";
 
-export interface SimProduct {
+/** Half-up like Keeper's cents (verified on the seed: 4.8 × 0.89 = 4.272 → 4.27, 0.5 × 0.89 = 0.445 → 0.45). */
+const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+
+/** A current-usage success body with both parts present: what the simulators hold as an account's data. */
+export interface KeeperCurrentUsageFixture extends KeeperCurrentUsageBody {
+  success: true;
+  usage: {
+    mspItem: KeeperCompanyItem;
+    mcItems: KeeperCompanyItem[];
+    [extra: string]: unknown;
+  };
+}
+
+/** A monthly-usage success body as generated: the top total sits under `total` or `totalCost`. */
+export interface KeeperMonthlyUsageFixture extends KeeperMonthlyUsageBody {
+  success: true;
+  usage: {
+    mspItem: KeeperCompanyItem;
+    mcItems: KeeperCompanyItem[];
+    subTotal: LosslessNumber;
+    tax: LosslessNumber;
+    total?: LosslessNumber;
+    totalCost?: LosslessNumber;
+    currency: string;
+    [extra: string]: unknown;
+  };
+}
+
+/**
+ * How a product is billed in monthly usage. `per-user`: the quantity is a (daily-average) user count and
+ * the row says `unit: "user"`. `flat`: storage and services, billed as quantity 1 with no `unit` even
+ * though current usage reports storage in GB (keeper.md quirk 4).
+ */
+export type KeeperBilling = "per-user" | "flat";
+
+export interface KeeperPriceEntry {
   productId: number;
-  productName: string;
-  unit: string;
-  /** Decimal text. */
-  quantity: string;
+  /** The name in seed 001's product table (what msp-products answers); null for an id absent from it. */
+  tableName: string | null;
+  /** Names the usage endpoints use for this id, most common first (keeper.md quirk 3). */
+  usageNames: readonly string[];
+  /** List price in USD per unit per month, as decimal text. */
+  unitPrice: string;
+  billing: KeeperBilling;
+  /** `unit` on current-usage rows: "bundles", "licenses", "GB", "KCM users" or "" (keeper.md quirk 4). */
+  currentUnit: string;
+  /** "seed": the price appears in seed 001's samples; "assumed": no source gives one. */
+  priceSource: "seed" | "assumed";
 }
 
-export interface SimCompany {
-  companyId: string;
-  companyName: string;
-  plan?: string;
-  invitedUsers?: number;
-  maximumAllowedUsers?: number;
-  products: SimProduct[];
-}
+const entry = (
+  productId: number,
+  tableName: string | null,
+  usageNames: string[],
+  unitPrice: string,
+  billing: KeeperBilling,
+  currentUnit: string,
+  priceSource: "seed" | "assumed" = "seed",
+): KeeperPriceEntry => ({ productId, tableName, usageNames, unitPrice, billing, currentUnit, priceSource });
 
-export interface SimSnapshot {
-  mspItem: SimCompany;
-  mcItems: SimCompany[];
-}
+/**
+ * Keeper's products keyed on productId, in seed 001's table order. Prices are those of seed 001's monthly
+ * sample; 968, 973 and 978 never appear in a priced sample, so their prices are assumptions. 916 is the
+ * schema sample's "addon": absent from the product table, priced at the schema sample's 2.54.
+ */
+export const KEEPER_PRICE_LIST: ReadonlyMap<number, KeeperPriceEntry> = new Map(
+  [
+    entry(720, "Keeper MSP", ["MSP Base License", "Keeper MSP", "basePlan"], "3.4", "per-user", "licenses"),
+    entry(10001, "Keeper Business", ["Keeper Business Bundle", "Keeper Business"], "2.25", "per-user", "bundles"),
+    entry(10002, "Keeper Business Plus", ["Keeper Business Plus Bundle", "Keeper Business Plus"], "4.2", "per-user", "bundles"),
+    entry(10010, "Keeper Enterprise", ["Keeper Enterprise Bundle", "Keeper Enterprise"], "3", "per-user", "bundles"),
+    entry(10011, "Keeper Enterprise Plus", ["Keeper Enterprise Plus Bundle", "Keeper Enterprise Plus"], "4.8", "per-user", "bundles"),
+    entry(967, "Keeper Connection Manager Add On", ["Keeper Connection Manager (KCM)", "Keeper Connection Manager Add On"], "25.2", "per-user", "KCM users"),
+    entry(968, "Keeper Secrets Manager Add On", ["Keeper Secrets Manager Add On"], "2", "per-user", "licenses", "assumed"),
+    entry(910, "KeeperChat Add On", ["KeeperChat", "KeeperChat Add On"], "1", "per-user", "licenses"),
+    entry(920, "Keeper ARAM Add On", ["Advanced Reporting & Alerts", "Keeper ARAM Add On"], "0.5", "per-user", "licenses"),
+    entry(930, "Keeper BreachWatch Add On", ["BreachWatch", "Keeper BreachWatch Add On"], "1", "per-user", "licenses"),
+    entry(940, "Keeper Compliance Reporting Add On", ["Compliance Reporting", "Keeper Compliance Reporting Add On"], "0.5", "per-user", "licenses"),
+    entry(1011, "Keeper 1TB Storage Add On", ["1TB Secure File Storage", "Keeper 1TB Storage Add On"], "25", "flat", "GB"),
+    entry(1012, "Keeper 10TB Storage Add On", ["10TB Secure File Storage", "Keeper 10TB Storage Add On"], "100", "flat", "GB"),
+    entry(730, "Dedicated Service & Support", ["Dedicated Service & Support"], "64", "flat", ""),
+    entry(973, "Remote Browser Isolation", ["Remote Browser Isolation"], "2.5", "per-user", "licenses", "assumed"),
+    entry(978, "Privilege Access Management", ["Privilege Access Management", "Privileged Access Management"], "6", "per-user", "licenses", "assumed"),
+    entry(916, null, ["addon"], "2.54", "per-user", ""),
+  ].map((e) => [e.productId, e]),
+);
 
-/** List prices per product id (USD, per unit per month); 916 is the schema sample's id absent from the table. */
-export const KEEPER_PRICES: Record<number, string> = {
-  720: "3.4",
-  10001: "2.25",
-  10002: "4.2",
-  10010: "3",
-  10011: "4.8",
-  967: "25.2",
-  968: "12",
-  910: "1",
-  920: "0.5",
-  930: "1",
-  940: "0.5",
-  1011: "25",
-  1012: "100",
-  730: "64",
-  973: "3.5",
-  978: "6",
-  916: "2.54",
+/** The product id of the schema sample that seed 001's product table does not list (keeper.md quirk 3). */
+export const KEEPER_UNLISTED_PRODUCT_ID = 916;
+
+/** Price and billing for a product id the list does not know (only reachable with hand-made data). */
+const UNKNOWN_PRODUCT_PRICE = "1";
+
+/** msp-products: seed 001's product table, ids and names (916 is not in it). */
+export const KEEPER_PRODUCT_TABLE: ReadonlyArray<{ productId: number; productName: string }> = [...KEEPER_PRICE_LIST.values()]
+  .filter((e): e is KeeperPriceEntry & { tableName: string } => e.tableName !== null)
+  .map((e) => ({ productId: e.productId, productName: e.tableName }));
+
+/** Negotiated prices per company id; seed 001 bills 1012 at 89 to "MC Test" and at 100 to the others. */
+const NEGOTIATED_PRICES: Record<string, Record<number, string>> = {
+  NDkzNDk: { 1012: "89" },
 };
 
-/** Names from seed 001's product table, used as the drifted name on some monthly rows. */
-const TABLE_NAMES: Record<number, string> = {
-  720: "Keeper MSP",
-  10001: "Keeper Business",
-  10002: "Keeper Business Plus",
-  10010: "Keeper Enterprise",
-  10011: "Keeper Enterprise Plus",
-  967: "Keeper Connection Manager Add On",
-  910: "KeeperChat Add On",
-  920: "Keeper ARAM Add On",
-  930: "Keeper BreachWatch Add On",
-  940: "Keeper Compliance Reporting Add On",
-  1011: "Keeper 1TB Storage Add On",
-  1012: "Keeper 10TB Storage Add On",
-};
+/**
+ * The unit price a company pays for a product (keeper.md quirk 5: per-company prices). Beyond the seed's
+ * one known case, about a third of companies get 10TB storage at 89, decided by a hash of the company id
+ * so a company keeps its price from month to month.
+ */
+export function companyUnitPrice(productId: number, companyId: string): string {
+  const negotiated = NEGOTIATED_PRICES[companyId]?.[productId];
+  if (negotiated !== undefined) return negotiated;
+  if (productId === 1012 && hashUnit(`price|1012|${companyId}`) < 1 / 3) return "89";
+  return KEEPER_PRICE_LIST.get(productId)?.unitPrice ?? UNKNOWN_PRODUCT_PRICE;
+}
 
-const PLANS: Array<{ id: number; name: string }> = [
-  { id: 10001, name: "Keeper Business Bundle" },
-  { id: 10002, name: "Keeper Business Plus Bundle" },
-  { id: 10010, name: "Keeper Enterprise Bundle" },
-  { id: 10011, name: "Keeper Enterprise Plus Bundle" },
-];
-
-const STORAGE_OR_SERVICE = new Set([1011, 1012, 730, 916]);
-
-const COMPANY_NAMES = [
-  "Alpine Dental Group", "Bayview Logistics", "Birchwood Accounting", "Blue Harbor Realty", "Cedar Ridge Clinic",
-  "Clearwater Legal LLP", "Coastal Freight Co", "Copperline Manufacturing", "Crescent Insurance", "Driftwood Hotels",
-  "Evergreen Pediatrics", "Fairview Schools", "Fox Valley Credit Union", "Granite Peak Engineering", "Harborview Marina",
-  "Highland Veterinary", "Ironbridge Construction", "Juniper Architects", "Lakeshore Family Law", "Maple Street Bakery",
-  "Meridian Wealth", "Northgate Pharmacy", "Oakmont Property Mgmt", "Pinecrest Orthodontics", "Quarry Hill Brewing",
-  "Redwood Title & Escrow", "Riverbend Auto Group", "Sagebrush Ranch Supply", "Silverline Staffing", "Summit Physical Therapy",
-  "Sunrise Senior Living", "Tidewater Marine", "Trailhead Outfitters", "Union Square Dental", "Valley Green Landscaping",
-  "Westbrook CPA", "Willow Creek Vet", "Windmill Farms", "Yellowstone Tours", "Zephyr Aviation",
-];
-
-/** A seeded PRNG (mulberry32) so fixtures never depend on Math.random. */
+/** A seeded PRNG (mulberry32 over a sha256 of the seed) so fixtures never depend on Math.random. */
 export function seededRandom(seed: string): () => number {
   let a = createHash("sha256").update(seed).digest().readUInt32LE(0);
   return () => {
@@ -101,159 +146,241 @@ export function seededRandom(seed: string): () => number {
   };
 }
 
-/** Keeper's companyIds look like base64 of a 5-digit number without padding ("NDU5OTk" = "45999"). */
+function hashUnit(text: string): number {
+  return createHash("sha256").update(text).digest().readUInt32LE(0) / 4294967296;
+}
+
+/** keeper.md quirk 6: companyIds look like base64 of a 5-digit number without padding ("NDU5OTk" = "45999"). */
 export function keeperCompanyId(n: number): string {
   return Buffer.from(String(n)).toString("base64").replace(/=+$/, "");
 }
 
-function textOf(value: unknown): string {
-  return isLosslessNumber(value) ? value.value : String(value);
+/** Seed 001's current-usage sample, freshly parsed (callers may keep and change their copy). */
+export function seedCurrentUsage(): KeeperCurrentUsageFixture {
+  return losslessParse(SEED_CURRENT_USAGE_TEXT) as KeeperCurrentUsageFixture;
 }
 
-function fromWire(item: Record<string, unknown>): SimCompany {
-  const products = (item.products as Array<Record<string, unknown>>).map((p) => ({
-    productId: Number(textOf(p.productId)),
-    productName: String(p.productName ?? ""),
-    unit: String(p.unit ?? ""),
-    quantity: textOf(p.quantity),
-  }));
-  return {
-    companyId: String(item.companyId),
-    companyName: String(item.companyName),
-    plan: item.plan === undefined ? undefined : String(item.plan),
-    invitedUsers: item.invitedUsers === undefined ? undefined : Number(textOf(item.invitedUsers)),
-    maximumAllowedUsers: item.maximumAllowedUsers === undefined ? undefined : Number(textOf(item.maximumAllowedUsers)),
-    products,
-  };
+/** Seed 001's monthly-usage sample (2025-08, total 2387.74), freshly parsed. */
+export function seedMonthlyUsage(): KeeperMonthlyUsageFixture {
+  return losslessParse(SEED_MONTHLY_USAGE_TEXT) as KeeperMonthlyUsageFixture;
 }
 
-/** The seed's current-usage sample (27 managed companies plus the MSP "QaMspNfl"). */
-export function seedSnapshot(): SimSnapshot {
-  const body = losslessParse(SEED_CURRENT_USAGE_TEXT) as { usage: { mspItem: Record<string, unknown>; mcItems: Array<Record<string, unknown>> } };
-  return { mspItem: fromWire(body.usage.mspItem), mcItems: body.usage.mcItems.map(fromWire) };
+const MSP_NAMES = [
+  "Bluewater Managed IT", "Summit Technology Partners", "Ironclad Networks", "Keystone IT Solutions",
+  "Lighthouse Cyber", "Pinnacle Tech Group", "Redline Managed Services", "Cascade IT Partners",
+  "Northpoint Systems", "Trident Secure IT", "Meridian Network Services", "Evergreen IT Co",
+];
+
+const COMPANY_NAMES = [
+  "Alpine Dental Group", "Bayview Logistics", "Birchwood Accounting", "Blue Harbor Realty", "Cedar Ridge Clinic",
+  "Clearwater Legal LLP", "Coastal Freight Co", "Copperline Manufacturing", "Crescent Insurance", "Driftwood Hotels",
+  "Evergreen Pediatrics", "Fairview Schools", "Fox Valley Credit Union", "Granite Peak Engineering", "Harborview Marina",
+  "Highland Veterinary", "Ironbridge Construction", "Juniper Architects", "Lakeshore Family Law", "Maple Street Bakery",
+  "Meridian Wealth", "Northgate Pharmacy", "Oakmont Property Mgmt", "Pinecrest Orthodontics", "Quarry Hill Brewing",
+  "Redwood Title & Escrow", "Riverbend Auto Group", "Sagebrush Ranch Supply", "Silverline Staffing", "Summit Physical Therapy",
+  "Sunrise Senior Living", "Tidewater Marine", "Trailhead Outfitters", "Union Square Dental", "Valley Green Landscaping",
+  "Westbrook CPA", "Willow Creek Vet", "Windmill Farms", "Yellowstone Tours", "Zephyr Aviation",
+  "acme plumbing", "Beacon Hill Montessori", "Canyon Road Winery", "Delta Mechanical", "Elm & Ash Interiors",
+  "Foothill Orthopedics", "Greenline Transit", "Horizon Charter School", "Indigo Print Works", "Jetstream Couriers",
+];
+
+/** Plan products of managed companies (current usage reports them in "bundles"). */
+const PLAN_IDS = [10001, 10002, 10010, 10011] as const;
+
+export interface GenerateCurrentUsageOptions {
+  /** The MSP's name; by default one picked from the seed. */
+  mspName?: string;
+  /** Number behind the MSP's companyId; the managed companies get the next `companyCount` numbers. */
+  idBase?: number;
 }
 
-/** A generated MSP with `companyCount` managed companies. */
-export function generateSnapshot(seedKey: string, mspName: string, companyCount: number, idBase: number): SimSnapshot {
+const num = (text: string | number): LosslessNumber => new LosslessNumber(String(text));
+
+/**
+ * A deterministic current-usage snapshot for a generated MSP with `companyCount` managed companies: plans
+ * in "bundles", add-ons in "licenses", storage in "GB", KCM in "KCM users", support with unit "".
+ */
+export function generateCurrentUsage(seedKey: string, companyCount: number, options: GenerateCurrentUsageOptions = {}): KeeperCurrentUsageFixture {
+  if (!Number.isInteger(companyCount) || companyCount < 0) throw new RangeError("companyCount must be a non-negative integer");
   const rnd = seededRandom(`current|${seedKey}`);
-  const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)];
-  const start = Math.floor(rnd() * COMPANY_NAMES.length);
-  let totalSeats = 0;
-  const mcItems: SimCompany[] = [];
-  for (let i = 0; i < companyCount; i++) {
-    const plan = pick(PLANS);
-    const seats = 1 + Math.floor(rnd() * 45);
-    totalSeats += seats;
-    const products: SimProduct[] = [{ productId: plan.id, productName: plan.name, unit: "bundles", quantity: String(seats) }];
-    if (rnd() < 0.35) products.push({ productId: 920, productName: "Advanced Reporting & Alerts", unit: "licenses", quantity: String(seats) });
-    if (rnd() < 0.45) products.push({ productId: 930, productName: "BreachWatch", unit: "licenses", quantity: String(seats) });
-    if (rnd() < 0.3) products.push({ productId: 940, productName: "Compliance Reporting", unit: "licenses", quantity: String(seats) });
-    if (rnd() < 0.2) products.push({ productId: 967, productName: "Keeper Connection Manager (KCM)", unit: "KCM users", quantity: String(1 + Math.floor(rnd() * 5)) });
-    if (rnd() < 0.25) products.push({ productId: 910, productName: "KeeperChat", unit: "licenses", quantity: String(seats) });
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)];
+  const chance = (p: number): boolean => rnd() < p;
+  const idBase = options.idBase ?? 10000 + Math.floor(rnd() * (89999 - 10000 - companyCount));
+  // Keeper's ids are 5-digit numbers (keeper.md quirk 6); keep every generated one that way.
+  if (!Number.isInteger(idBase) || idBase < 10000 || idBase + companyCount > 99999) {
+    throw new RangeError(`idBase ${idBase} with ${companyCount} companies leaves the 5-digit id range`);
+  }
+  const mspName = options.mspName ?? pick(MSP_NAMES);
+
+  /** Mostly the usual usage name; sometimes another name of the same id (keeper.md quirk 3). */
+  const nameOf = (productId: number): string => {
+    const names = KEEPER_PRICE_LIST.get(productId)?.usageNames ?? [String(productId)];
+    return names.length > 1 && chance(0.1) ? pick(names.slice(1)) : names[0];
+  };
+  const row = (productId: number, quantity: string | number): KeeperProductRow => ({
+    unit: KEEPER_PRICE_LIST.get(productId)?.currentUnit ?? "",
+    quantity: num(quantity),
+    productId: num(productId),
+    productName: nameOf(productId),
+  });
+  /** Add-ons, storage and support in the order Keeper lists them (seed sample's mspItem). */
+  const extras = (seats: number, p: { storage: number; support: number; perUser: number; kcm: number; rare: number }): KeeperProductRow[] => {
+    const rows: KeeperProductRow[] = [];
     const storage = rnd();
-    if (storage < 0.2) products.push({ productId: 1011, productName: "1TB Secure File Storage", unit: "GB", quantity: "1000" });
-    else if (storage < 0.3) products.push({ productId: 1012, productName: "10TB Secure File Storage", unit: "GB", quantity: "10000" });
-    if (rnd() < 0.1) products.push({ productId: 730, productName: "Dedicated Service & Support", unit: "", quantity: "1" });
-    if (rnd() < 0.06) products.push({ productId: 916, productName: "addon", unit: "", quantity: "1" });
+    if (storage < p.storage / 2) rows.push(row(1011, 1000));
+    else if (storage < p.storage) rows.push(row(1012, 10000));
+    if (chance(p.support)) rows.push(row(730, 1));
+    for (const id of [920, 940, 930]) if (chance(p.perUser)) rows.push(row(id, seats));
+    if (chance(p.kcm)) rows.push(row(967, 1 + Math.floor(rnd() * 10)));
+    if (chance(p.perUser)) rows.push(row(910, seats));
+    for (const id of [968, 973, 978]) if (chance(p.rare)) rows.push(row(id, seats));
+    if (chance(p.rare / 2)) rows.push(row(KEEPER_UNLISTED_PRODUCT_ID, 1));
+    return rows;
+  };
+
+  const names = [...COMPANY_NAMES];
+  for (let i = names.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [names[i], names[j]] = [names[j], names[i]];
+  }
+  // keeper.md quirk 3: one company's plan says Enterprise but its product is 10001 (Business), like "Rams".
+  const mismatched = companyCount >= 4 ? Math.floor(rnd() * companyCount) : -1;
+
+  const mcItems: KeeperCompanyItem[] = [];
+  for (let i = 0; i < companyCount; i++) {
+    const planId = i === mismatched ? 10001 : pick(PLAN_IDS);
+    const planName = i === mismatched ? "Keeper Enterprise Bundle" : (KEEPER_PRICE_LIST.get(planId)?.usageNames[0] ?? String(planId));
+    const seats = 1 + Math.floor(rnd() ** 2 * 60); // mostly small offices, a few larger ones
+    const round = Math.floor(i / names.length);
     mcItems.push({
       companyId: keeperCompanyId(idBase + 1 + i),
-      companyName: COMPANY_NAMES[(start + i) % COMPANY_NAMES.length] + (i >= COMPANY_NAMES.length ? ` ${Math.floor(i / COMPANY_NAMES.length) + 1}` : ""),
-      plan: plan.name,
-      invitedUsers: seats,
-      maximumAllowedUsers: seats + 5,
-      products,
+      companyName: round === 0 ? names[i] : `${names[i % names.length]} ${round + 1}`,
+      plan: planName,
+      invitedUsers: num(Math.max(1, seats - Math.floor(rnd() * Math.min(3, seats)))),
+      maximumAllowedUsers: num(seats + pick([0, 0, 5, 10])),
+      products: [row(planId, seats), ...extras(seats, { storage: 0.25, support: 0.08, perUser: 0.3, kcm: 0.15, rare: 0.06 })],
     });
   }
-  return {
-    mspItem: {
-      companyId: keeperCompanyId(idBase),
-      companyName: mspName,
-      invitedUsers: 1,
-      products: [
-        { productId: 720, productName: "MSP Base License", unit: "licenses", quantity: String(Math.max(10, Math.ceil(totalSeats / 10))) },
-        { productId: 1012, productName: "10TB Secure File Storage", unit: "GB", quantity: "10000" },
-        { productId: 940, productName: "Compliance Reporting", unit: "licenses", quantity: "10" },
-        { productId: 967, productName: "Keeper Connection Manager (KCM)", unit: "KCM users", quantity: String(2 + Math.floor(rnd() * 8)) },
-      ],
-    },
-    mcItems,
+
+  const licenses = 5 + Math.floor(rnd() * 40);
+  const mspItem: KeeperCompanyItem = {
+    companyId: keeperCompanyId(idBase),
+    companyName: mspName,
+    invitedUsers: num(Math.max(1, licenses - Math.floor(rnd() * 5))),
+    products: [row(720, licenses), ...extras(licenses, { storage: 0.6, support: 0.4, perUser: 0.6, kcm: 0.5, rare: 0.1 })],
   };
+  return { success: true, usage: { mcItems, mspItem } };
 }
 
-const n = (text: string) => new LosslessNumber(text);
-
-function companyToWire(c: SimCompany) {
-  return {
-    companyId: c.companyId,
-    companyName: c.companyName,
-    ...(c.plan !== undefined && { plan: c.plan }),
-    ...(c.invitedUsers !== undefined && { invitedUsers: n(String(c.invitedUsers)) }),
-    ...(c.maximumAllowedUsers !== undefined && { maximumAllowedUsers: n(String(c.maximumAllowedUsers)) }),
-    products: c.products.map((p) => ({ unit: p.unit, quantity: n(p.quantity), productId: n(String(p.productId)), productName: p.productName })),
-  };
-}
-
-/** A current-usage success body. */
-export function currentUsageBody(snapshot: SimSnapshot) {
-  return { success: true, usage: { mcItems: snapshot.mcItems.map(companyToWire), mspItem: companyToWire(snapshot.mspItem) } };
-}
-
-export interface MonthlyOptions {
+export interface MonthlyUsageOptions {
   year: number;
+  /** 1–12. */
   month: number;
+  /** With year and month, seeds the PRNG: same inputs, same body. */
   seedKey: string;
-  /** The seed's real sample says `total`, its schema sample `totalCost`: both occur. */
+  /** Seed 001's real sample says `total`, its schema sample `totalCost`: both occur (keeper.md B). */
   totalKey: "total" | "totalCost";
 }
 
-/** A monthly-usage success body derived from a snapshot; deterministic per (seedKey, month). */
-export function monthlyUsageBody(snapshot: SimSnapshot, options: MonthlyOptions) {
-  const rnd = seededRandom(`monthly|${options.seedKey}|${options.year}-${options.month}`);
-  const daysInMonth = new Date(Date.UTC(options.year, options.month, 0)).getUTCDate();
+/** Monthly rows list the plan first, then storage, then add-ons in seed 001's monthly order. */
+const MONTHLY_ROW_ORDER = [720, 10001, 10002, 10010, 10011, 1011, 1012, 920, 930, 940, 730, 967, 968, 910, 973, 978, 916];
 
-  const priceCompany = (c: SimCompany, prorate: boolean) => {
-    const cheapStorage = rnd() < 0.3; // keeper.md quirk 5: per-company prices (1012 at 89 vs 100)
-    const activeDays = 1 + Math.floor(rnd() * (daysInMonth - 1));
-    const products = c.products.map((p) => {
-      const flat = STORAGE_OR_SERVICE.has(p.productId);
-      // keeper.md quirk 4: storage is GB in current usage but quantity 1 in monthly usage.
-      let quantity = flat ? new Dec(1) : new Dec(p.quantity);
-      // Fractional daily-average licence counts for a company that joined during the month.
-      if (prorate && !flat) quantity = quantity.times(activeDays).div(daysInMonth).toDecimalPlaces(2);
-      const unitPrice = new Dec(p.productId === 1012 && cheapStorage ? "89" : (KEEPER_PRICES[p.productId] ?? "1"));
-      const cost = roundCents(unitPrice.times(quantity));
-      const name = TABLE_NAMES[p.productId] && rnd() < 0.15 ? TABLE_NAMES[p.productId] : p.productName;
-      return {
-        row: {
-          unitPrice: n(unitPrice.toFixed()),
-          ...(flat ? {} : { unit: "user" }),
-          quantity: n(quantity.toFixed()),
-          productId: n(String(p.productId)),
-          productName: name,
-          avgMonthlyCost: n(cost.toFixed()),
-        },
-        cost,
-      };
-    });
-    const total = sum(products.map((p) => p.cost));
-    return { wire: { companyId: c.companyId, total: n(total.toFixed()), companyName: c.companyName, products: products.map((p) => p.row) }, total };
+function numberText(value: unknown, where: string): string {
+  if (isLosslessNumber(value)) return value.value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value)) return value;
+  throw new TypeError(`${where} is not a number`);
+}
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+}
+
+/**
+ * keeper.md quirk 1: a company that joined or shrank during the month is billed its daily-average user
+ * count, rounded to 2 places. When the average happens to be whole, one user left a day early.
+ */
+function dailyAverage(quantity: Decimal, activeDays: number, days: number): Decimal {
+  const userDays = quantity.times(activeDays);
+  const average = userDays.div(days).toDecimalPlaces(2);
+  if (!average.isInteger()) return average;
+  const adjusted = userDays.minus(1).div(days).toDecimalPlaces(2);
+  return adjusted.gt(0) ? adjusted : average;
+}
+
+/** Alphabetical by name, case-insensitive ("seahawks" sits between "Saints" and "Vikings" in the seed). */
+function byCompanyName(a: KeeperCompanyItem, b: KeeperCompanyItem): number {
+  const x = a.companyName.toLowerCase();
+  const y = b.companyName.toLowerCase();
+  if (x !== y) return x < y ? -1 : 1;
+  return a.companyId < b.companyId ? -1 : a.companyId > b.companyId ? 1 : 0;
+}
+
+/**
+ * A deterministic monthly-usage body priced from a current-usage snapshot. Every company of the snapshot
+ * is billed; about a quarter (at least one) are prorated with fractional quantities; storage and support
+ * are quantity 1 with no `unit`; per-user rows say "user"; some rows carry another name of their id.
+ * All figures reconcile exactly (see the file comment).
+ */
+export function generateMonthlyUsage(current: KeeperCurrentUsageFixture, options: MonthlyUsageOptions): KeeperMonthlyUsageFixture {
+  const { year, month, seedKey, totalKey } = options;
+  if (!Number.isInteger(year) || !Number.isInteger(month) || month < 1 || month > 12) throw new RangeError("invalid year or month");
+  const rnd = seededRandom(`monthly|${seedKey}|${year}-${String(month).padStart(2, "0")}`);
+  const days = daysInMonth(year, month);
+  const mcs = current.usage.mcItems;
+
+  const prorated = mcs.map(() => rnd() < 0.25);
+  if (mcs.length > 0 && !prorated.includes(true)) prorated[Math.floor(rnd() * mcs.length)] = true;
+  const activeDays = mcs.map(() => 1 + Math.floor(rnd() * (days - 1)));
+
+  const rank = (id: number): number => {
+    const i = MONTHLY_ROW_ORDER.indexOf(id);
+    return i === -1 ? MONTHLY_ROW_ORDER.length : i;
   };
 
-  const mcs = snapshot.mcItems
-    .map((c) => priceCompany(c, rnd() < 0.25))
-    .sort((a, b) => a.wire.companyName.localeCompare(b.wire.companyName, "en"));
-  const msp = priceCompany(snapshot.mspItem, false);
-  const subTotal = sum([msp.total, ...mcs.map((m) => m.total)]);
+  const price = (item: KeeperCompanyItem, where: string, daysActive: number | null): { wire: KeeperCompanyItem; total: Decimal } => {
+    const rows = item.products
+      .map((p, i) => ({ p, id: Number(numberText(p.productId, `${where}.products[${i}].productId`)), i }))
+      .sort((a, b) => rank(a.id) - rank(b.id) || a.i - b.i);
+    let total = new Dec(0);
+    const products: KeeperProductRow[] = rows.map(({ p, id, i }) => {
+      const known = KEEPER_PRICE_LIST.get(id);
+      const flat = known?.billing === "flat";
+      let quantity = flat ? new Dec(1) : new Dec(numberText(p.quantity, `${where}.products[${i}].quantity`));
+      if (!flat && daysActive !== null) quantity = dailyAverage(quantity, daysActive, days);
+      const unitPrice = new Dec(companyUnitPrice(id, item.companyId));
+      const cost = unitPrice.times(quantity).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+      total = total.plus(cost);
+      const drifted = known?.tableName && rnd() < 0.1 ? known.tableName : undefined;
+      return {
+        unitPrice: num(unitPrice.toFixed()),
+        ...(flat ? {} : { unit: "user" }),
+        quantity: num(quantity.toFixed()),
+        productId: num(String(id)),
+        productName: drifted ?? (typeof p.productName === "string" ? p.productName : String(id)),
+        avgMonthlyCost: num(cost.toFixed()),
+      };
+    });
+    return { wire: { companyId: item.companyId, total: num(total.toFixed()), companyName: item.companyName, products }, total };
+  };
+
+  const mspPriced = price(current.usage.mspItem, "usage.mspItem", null);
+  const mcPriced = mcs.map((item, i) => price(item, `usage.mcItems[${i}]`, prorated[i] ? activeDays[i] : null));
+  const subTotal = mcPriced.reduce((acc, c) => acc.plus(c.total), mspPriced.total);
   const tax = new Dec(0);
+  const grandTotal = num(subTotal.plus(tax).toFixed());
+
   return {
     success: true,
     usage: {
-      [options.totalKey]: n(subTotal.plus(tax).toFixed()),
-      tax: n("0"),
+      // Key order as in seed 001's sample: total, tax, currency, mcItems, subTotal, mspItem.
+      ...(totalKey === "total" ? { total: grandTotal } : { totalCost: grandTotal }),
+      tax: num(tax.toFixed()),
       currency: "USD",
-      mcItems: mcs.map((m) => m.wire),
-      subTotal: n(subTotal.toFixed()),
-      mspItem: msp.wire,
+      mcItems: mcPriced.map((c) => c.wire).sort(byCompanyName),
+      subTotal: num(subTotal.toFixed()),
+      mspItem: mspPriced.wire,
     },
   };
 }
