@@ -5,23 +5,19 @@
  * token (a few at a time; the token is never logged nor put in an error), stream and map the lines.
  * A 410 anywhere is answered by one new export. A billed invoice never changes: its parsed lines are
  * kept per caller scope and manifest eTag, and a running export is joined (also across instances,
- * through the store).
- *
- * NOT DONE YET (see the issue note): paging huge invoices from a compact on-disk form instead of
- * keeping their parsed lines in memory (the streaming path itself holds no whole blob).
+ * through the store). An invoice of more than `memoryLineLimit` lines stays in a line store on disk
+ * (src/cache/line-store.ts), its totals, aggregates and reconciliation computed while it streamed.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallContext, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
-import { Dec } from "../../domain/money";
 import type { StoredLines } from "../../domain/line-source";
-import { LineFileWriter } from "../../cache/line-file-store";
 import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import { createUpstream, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "../microsoft-marketplace/auth";
-import { streamJsonLines, toInvoiceLine } from "./lines";
+import { partnerLineCodec, readInvoiceBlobs } from "./lines";
 import { BILLING_PATH, type ExportManifest, type ExportOperation, type GraphErrorBody } from "./wire";
 
 export interface PartnerBillingConnectionConfig {
@@ -65,41 +61,6 @@ interface Parsed {
   problems: string[];
   /** The vendor's own per-line figures added up: the invoice's totals. */
   reported: ReportedTotals;
-}
-
-/**
- * Lines as they stream in: kept in memory up to a limit, then moved to a compact file; the invoice's
- * totals added up on the way either way.
- */
-class LineSink {
-  lines: InvoiceLineRecord[] = [];
-  writer?: LineFileWriter;
-  private subtotal = new Dec(0);
-  private tax = new Dec(0);
-  private total = new Dec(0);
-
-  constructor(private readonly memoryLimit: number) {}
-
-  add(line: InvoiceLineRecord): void {
-    if (line.amount) this.subtotal = this.subtotal.plus(line.amount);
-    if (line.tax) this.tax = this.tax.plus(line.tax);
-    if (line.total) this.total = this.total.plus(line.total);
-    if (this.writer) {
-      this.writer.add(line);
-      return;
-    }
-    this.lines.push(line);
-    if (this.lines.length > this.memoryLimit) {
-      this.writer = new LineFileWriter(null, true);
-      for (const l of this.lines) this.writer.add(l);
-      this.lines = [];
-    }
-  }
-
-  finish(): { lines: InvoiceLineRecord[]; store?: StoredLines; reported: ReportedTotals } {
-    const reported: ReportedTotals = { subtotal: this.subtotal, tax: this.tax, total: this.total, groups: [] };
-    return this.writer ? { lines: [], store: this.writer.finish(reported), reported } : { lines: this.lines, reported };
-  }
 }
 
 export function createPartnerBillingConnector(config: PartnerBillingConnectionConfig, deps: ConnectorDeps): VendorConnector {
@@ -198,33 +159,15 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
 
   async function download(call: CallContext, manifest: ExportManifest, documentId: string, period: BillingPeriod) {
     if (!manifest.rootDirectory || !manifest.sasToken || !Array.isArray(manifest.blobs)) throw bad("The manifest names no blobs");
-    const sink = new LineSink(config.memoryLineLimit);
-    const problems: string[][] = new Array(manifest.blobs.length);
-    let next = 0;
-    // A few blobs at a time; each is streamed, never held whole. Lines are kept in arrival order.
-    const worker = async () => {
-      for (let i = next++; i < manifest.blobs.length; i = next++) {
-        const blob = manifest.blobs[i];
-        const res = await upstream.open(call, {
-          route: "blob",
-          method: "GET",
-          path: "",
-          url: `${manifest.rootDirectory.replace(/\/$/, "")}/${encodeURIComponent(blob.name)}?${manifest.sasToken.replace(/^\?/, "")}`,
-          idempotent: true,
-        });
-        const read = await streamJsonLines(blob.name, res.body, (obj, n) => {
-          sink.add(toInvoiceLine(info, PARTNER_SELF, period, documentId, `${blob.name}#${n}`, obj));
-        });
-        problems[i] = read.problems;
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(config.blobConcurrency, manifest.blobs.length) }, worker));
-    } catch (err) {
-      sink.finish().store?.dispose();
-      throw err;
-    }
-    return { ...sink.finish(), problems: problems.flat() };
+    const root = manifest.rootDirectory.replace(/\/$/, "");
+    const sas = manifest.sasToken.replace(/^\?/, "");
+    // Each blob is streamed, never held whole; a few at a time.
+    const blobs = manifest.blobs.map((blob) => ({
+      name: blob.name,
+      open: async () =>
+        (await upstream.open(call, { route: "blob", method: "GET", path: "", url: `${root}/${encodeURIComponent(blob.name)}?${sas}`, idempotent: true })).body,
+    }));
+    return readInvoiceBlobs(blobs, { codec: partnerLineCodec(info, PARTNER_SELF, period, documentId), memoryLimit: config.memoryLineLimit, concurrency: config.blobConcurrency });
   }
 
   /**
