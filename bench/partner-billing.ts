@@ -134,14 +134,22 @@ export async function runPartnerBillingBench(): Promise<string[]> {
   const blobs: Buffer[] = [];
   for (const b of m.blobs) blobs.push(Buffer.from(await (await request(urlOf(b.name))).body.arrayBuffer()));
   const size = blobs.reduce((n, b) => n + b.length, 0);
-  t0 = performance.now();
-  const bareLines = await bareLoop(blobs);
-  const bareMs = performance.now() - t0;
-  t0 = performance.now();
-  const ours = await gatewayPath(blobs.map((b, i) => ({ name: `blob-${i}`, open: async () => Readable.from([b]) })));
-  const oursMs = performance.now() - t0;
-  if (ours.total !== streamed.total || ours.lines !== bareLines || !ours.balanced) throw new Error("the runs disagree");
-  line(`  same ${(size / 1048576).toFixed(0)} MiB of gzip from memory: bare gunzip + JSON.parse lines/s`, `${Math.round(bareLines / (bareMs / 1000))}`);
+  // Best of 3 each, taken in turns (as the Webex bench does), so neither side pays alone for a cold start.
+  let bareMs = Infinity;
+  let oursMs = Infinity;
+  let bareLines = 0;
+  let ours: Awaited<ReturnType<typeof gatewayPath>> | undefined;
+  for (let round = 0; round < 3; round++) {
+    t0 = performance.now();
+    bareLines = await bareLoop(blobs);
+    bareMs = Math.min(bareMs, performance.now() - t0);
+    t0 = performance.now();
+    ours = await gatewayPath(blobs.map((b, i) => ({ name: `blob-${i}`, open: async () => Readable.from([b]) })));
+    oursMs = Math.min(oursMs, performance.now() - t0);
+    if (ours.total !== streamed.total || ours.lines !== bareLines || !ours.balanced) throw new Error("the runs disagree");
+  }
+  if (!ours) throw new Error("no run");
+  line(`  same ${(size / 1048576).toFixed(0)} MiB of gzip from memory, best of 3: bare gunzip + JSON.parse lines/s`, `${Math.round(bareLines / (bareMs / 1000))}`);
   line("  gateway path (exact sums, store, indexes, aggregates) lines/s", `${Math.round(ours.lines / (oursMs / 1000))}`);
   line("  gateway time / bare time (goal ≤ 1.5)", (oursMs / bareMs).toFixed(2));
   line("  invoice total (exact)", streamed.total);

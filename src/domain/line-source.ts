@@ -1,5 +1,5 @@
 /**
- * Where a statement's lines are read from: memory for ordinary statements, a compact file for very
+ * Where a statement's lines are read from: memory for ordinary statements, a line store on disk for very
  * large ones (millions of lines never sit on the heap as objects). Pages are by position in a fixed
  * order, so cursors stay stable.
  */

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CallContext, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
 import type { StoredLines } from "../../domain/line-source";
-import type { ConnectionInfo, InvoiceLineRecord, PartnerRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
+import type { ConnectionInfo, InvoiceLineRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import { createUpstream, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
@@ -36,7 +36,7 @@ export interface PartnerBillingConnectionConfig {
   maxWaitMs: number;
   /** Blobs downloaded at the same time. */
   blobConcurrency: number;
-  /** Above this many lines an invoice is kept in a compact file, not in memory. */
+  /** Above this many lines an invoice stays in a line store on disk, not in memory. */
   memoryLineLimit: number;
 }
 

@@ -3,12 +3,10 @@
  * header, validation, the account state machine and its fixed messages, usage bodies that reconcile
  * exactly, determinism, faults and call counts.
  */
-import { Decimal } from "decimal.js";
 import { SignJWT } from "jose";
-import { isLosslessNumber, parse as losslessParse, stringify as losslessStringify } from "lossless-json";
+import { parse as losslessParse, stringify as losslessStringify } from "lossless-json";
 import { request } from "undici";
 import { SEED_CURRENT_USAGE_TEXT, SEED_MONTHLY_USAGE_TEXT } from "../../../src/vendors/keeper/simulator/data/seed-samples";
-import type { KeeperMonthlyUsageFixture } from "../../../src/vendors/keeper/simulator/fixtures";
 import { KEEPER_SUCCESS_MESSAGES, type KeeperCompanyItem } from "../../../src/vendors/keeper/wire";
 import {
   createKeeperDistributorSimulator,
@@ -16,6 +14,7 @@ import {
   KEEPER_DISTRIBUTOR_SANDBOX,
   type KeeperDistributorSimulator,
 } from "../../../src/vendors/keeper-distributor/simulator/server";
+import { dec, expectReconciles } from "../../helpers/keeper-usage";
 import { DisposableStack } from "../../helpers/stack";
 
 const stack = new DisposableStack();
@@ -81,34 +80,6 @@ async function call(route: string, opts: Call = {}): Promise<{ status: number; t
 
 const post = (route: string, body: unknown, on?: KeeperDistributorSimulator) => call(route, { body, on });
 const UNAUTHORIZED = '{"success":false,"message":"Unauthorized"}';
-
-const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
-const dec = (value: unknown): Decimal => {
-  if (!isLosslessNumber(value)) throw new Error(`not a JSON number: ${String(value)}`);
-  return new Dec(value.value);
-};
-
-/** Recomputes every figure of a monthly body from its own text (keeper.md B arithmetic). */
-function expectReconciles(text: string, totalKey: "total" | "totalCost"): KeeperMonthlyUsageFixture {
-  const body = losslessParse(text) as KeeperMonthlyUsageFixture;
-  expect(body.success).toBe(true);
-  const companyTotal = (item: KeeperCompanyItem): Decimal => {
-    let sum = new Dec(0);
-    for (const row of item.products) {
-      const cost = dec(row.unitPrice).times(dec(row.quantity)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-      expect(dec(row.avgMonthlyCost).toFixed()).toBe(cost.toFixed());
-      sum = sum.plus(cost);
-    }
-    expect(dec(item.total).toFixed()).toBe(sum.toFixed());
-    return sum;
-  };
-  const subTotal = body.usage.mcItems.reduce((acc, item) => acc.plus(companyTotal(item)), companyTotal(body.usage.mspItem));
-  expect(dec(body.usage.subTotal).toFixed()).toBe(subTotal.toFixed());
-  expect(dec(body.usage[totalKey]).toFixed()).toBe(subTotal.plus(dec(body.usage.tax)).toFixed());
-  expect(body.usage[totalKey === "total" ? "totalCost" : "total"]).toBeUndefined();
-  expect(body.usage.currency).toBe("USD");
-  return body;
-}
 
 describe("auth: HS512 JWT (iss = partner key, 5-minute exp) and the vendor header", () => {
   it("accepts a well-formed token on every route", async () => {

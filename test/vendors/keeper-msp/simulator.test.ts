@@ -4,10 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Decimal } from "decimal.js";
-import { isLosslessNumber, parse as losslessParse, stringify as losslessStringify } from "lossless-json";
+import { parse as losslessParse, stringify as losslessStringify } from "lossless-json";
 import { request } from "undici";
-import { generateCurrentUsage, type KeeperMonthlyUsageFixture } from "../../../src/vendors/keeper/simulator/fixtures";
+import { generateCurrentUsage } from "../../../src/vendors/keeper/simulator/fixtures";
 import { SEED_CURRENT_USAGE_TEXT, SEED_MONTHLY_USAGE_TEXT } from "../../../src/vendors/keeper/simulator/data/seed-samples";
 import type { KeeperCompanyItem } from "../../../src/vendors/keeper/wire";
 import {
@@ -16,6 +15,7 @@ import {
   KEEPER_MSP_SANDBOX_TOKEN,
   type KeeperMspSimulator,
 } from "../../../src/vendors/keeper-msp/simulator/server";
+import { dec, expectReconciles } from "../../helpers/keeper-usage";
 import { DisposableStack } from "../../helpers/stack";
 
 const stack = new DisposableStack();
@@ -38,40 +38,6 @@ const CURRENT = "/bi_api/rest/public/msp/current-usage";
 async function get(base: string, path: string, headers: Record<string, string> = { "x-api-token": `Bearer ${KEEPER_MSP_SANDBOX_TOKEN}` }) {
   const res = await request(`${base}${path}`, { headers });
   return { status: res.statusCode, text: await res.body.text() };
-}
-
-const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
-const dec = (value: unknown): Decimal => {
-  if (!isLosslessNumber(value)) throw new Error(`not a JSON number: ${String(value)}`);
-  return new Dec(value.value);
-};
-
-/** Recomputes every figure of a monthly body from its own text (keeper.md B arithmetic); returns the body. */
-function expectReconciles(text: string, totalKey: "total" | "totalCost"): KeeperMonthlyUsageFixture {
-  const body = losslessParse(text) as KeeperMonthlyUsageFixture;
-  expect(body.success).toBe(true);
-  const { usage } = body;
-  const companyTotal = (item: KeeperCompanyItem): Decimal => {
-    let sum = new Dec(0);
-    for (const row of item.products) {
-      const cost = dec(row.unitPrice).times(dec(row.quantity)).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-      expect({ company: item.companyName, productId: String(row.productId), cost: dec(row.avgMonthlyCost).toFixed() }).toEqual({
-        company: item.companyName,
-        productId: String(row.productId),
-        cost: cost.toFixed(),
-      });
-      sum = sum.plus(cost);
-    }
-    expect(dec(item.total).toFixed()).toBe(sum.toFixed());
-    return sum;
-  };
-  let subTotal = companyTotal(usage.mspItem);
-  for (const item of usage.mcItems) subTotal = subTotal.plus(companyTotal(item));
-  expect(dec(usage.subTotal).toFixed()).toBe(subTotal.toFixed());
-  expect(dec(usage[totalKey]).toFixed()).toBe(subTotal.plus(dec(usage.tax)).toFixed());
-  expect(usage[totalKey === "total" ? "totalCost" : "total"]).toBeUndefined();
-  expect(usage.currency).toBe("USD");
-  return body;
 }
 
 describe("seed samples", () => {
