@@ -16,13 +16,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import type { Decimal } from "decimal.js";
 import type { AggregateDimension, LineAggregate } from "../domain/aggregate";
 import { ExactSum, scaledOrNaN, toDecimal, type ExactInput } from "../domain/exact-sum";
 import type { LineFilter, StoredLines } from "../domain/line-source";
 import { Dec } from "../domain/money";
 import type { ExternalId, InvoiceLineRecord, ReportedTotals } from "../domain/model";
-import { MAX_LINE_DIFFERENCES, type Reconciliation, type ReconciliationDifference } from "../domain/reconcile";
+import { lineTotalDifference, MAX_LINE_DIFFERENCES, totalsDifferences, type Reconciliation, type ReconciliationDifference } from "../domain/reconcile";
 
 const DIR = join(tmpdir(), `billing-gateway-lines-${process.pid}`);
 let cleanupRegistered = false;
@@ -340,41 +339,24 @@ export class LineStoreWriter {
     if (this.options.lineTotals && total !== null) this.checkLineTotal(part, index, f, amount, tax, total);
   }
 
-  /** total = amount + tax, exactly: integers when all three are on the fast path, decimals otherwise. */
+  /** total = amount + tax, exactly: on integers when all three are on the fast path, else (and to report) on decimals. */
   private checkLineTotal(part: LinePart, index: number, f: LineFacts, amount: ExactInput, tax: ExactInput | null, total: ExactInput): void {
     if (typeof amount === "number" && typeof total === "number" && (tax === null || typeof tax === "number")) {
       const a = scaledOrNaN(amount);
       const t = scaledOrNaN(total);
       const x = tax === null ? 0 : scaledOrNaN(tax);
-      if (a === a && t === t && x === x) {
-        if (t !== a + x) this.lineDifference(part, index, f, toDecimal(total), toDecimal(amount).plus(tax === null ? 0 : toDecimal(tax)));
-        return;
-      }
+      if (t === a + x) return; // false when any of them is NaN
     }
-    const reported = toDecimal(total);
     const computed = toDecimal(amount).plus(tax === null ? new Dec(0) : toDecimal(tax));
-    if (!reported.equals(computed)) this.lineDifference(part, index, f, reported, computed);
-  }
-
-  private lineDifference(part: LinePart, index: number, f: LineFacts, reported: Decimal, computed: Decimal): void {
-    if (this.differences.length >= MAX_LINE_DIFFERENCES) {
-      this.moreDifferences++;
-      return;
-    }
-    const lineNumber = part.lineNumbers.arr[index] ?? 0;
-    this.differences.push({
-      rank: rank(part.index, index),
-      d: {
-        kind: "LINE_TOTAL",
-        companyKey: f.companyKey,
-        companyName: f.companyName,
-        lineId: this.options.codec.lineId(part.name, lineNumber),
-        reported,
-        computed,
-        difference: reported.minus(computed),
-        message: `line total differs from its subtotal + tax (product ${f.productKey})`,
-      },
+    const d = lineTotalDifference(toDecimal(total), computed, {
+      companyKey: f.companyKey,
+      companyName: f.companyName,
+      productKey: f.productKey,
+      lineId: this.options.codec.lineId(part.name, part.lineNumbers.arr[index]),
     });
+    if (!d) return;
+    if (this.differences.length < MAX_LINE_DIFFERENCES) this.differences.push({ rank: rank(part.index, index), d });
+    else this.moreDifferences++;
   }
 
   /** Gives up (a download failed): waits for the writes under way and removes the file. */
@@ -447,15 +429,7 @@ export class LineStoreWriter {
     for (const c of combos) linesTotal.merge(c.amount);
     const computed = linesTotal.value();
     const differences = this.differences.sort((a, b) => a.rank - b.rank).map((x) => x.d);
-    if (reported.subtotal !== null && !reported.subtotal.equals(computed)) {
-      differences.push({ kind: "SUBTOTAL", companyKey: null, companyName: null, lineId: null, reported: reported.subtotal, computed, difference: reported.subtotal.minus(computed), message: "reported subtotal differs from the sum of all lines" });
-    }
-    if (reported.total !== null) {
-      const expected = (reported.subtotal ?? computed).plus(reported.tax ?? new Dec(0));
-      if (!reported.total.equals(expected)) {
-        differences.push({ kind: "TOTAL", companyKey: null, companyName: null, lineId: null, reported: reported.total, computed: expected, difference: reported.total.minus(expected), message: "reported total differs from subtotal + tax" });
-      }
-    }
+    differences.push(...totalsDifferences(reported, computed));
     return { balanced: differences.length === 0 && this.moreDifferences === 0, linesTotal: computed, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.moreDifferences };
   }
 

@@ -53,6 +53,28 @@ function diff(
   };
 }
 
+/** A line whose own total is not its subtotal + tax (vendors that report line totals, such as Microsoft). */
+export function lineTotalDifference(
+  reported: Decimal,
+  computed: Decimal,
+  line: { companyKey: string | null; companyName: string | null; lineId: string; productKey: string },
+): ReconciliationDifference | undefined {
+  return diff("LINE_TOTAL", reported, computed, `line total differs from its subtotal + tax (product ${line.productKey})`, line);
+}
+
+/** The statement's reported subtotal against the sum of its lines, and its total against subtotal + tax. */
+export function totalsDifferences(reported: ReportedTotals, linesTotal: Decimal): ReconciliationDifference[] {
+  const out: ReconciliationDifference[] = [];
+  const { subtotal, tax, total } = reported;
+  const sub = subtotal !== null ? diff("SUBTOTAL", subtotal, linesTotal, "reported subtotal differs from the sum of all lines") : undefined;
+  if (sub) out.push(sub);
+  if (total !== null) {
+    const t = diff("TOTAL", total, (subtotal ?? linesTotal).plus(tax ?? new Dec(0)), "reported total differs from subtotal + tax");
+    if (t) out.push(t);
+  }
+  return out;
+}
+
 const PARTNER_GROUP = "\u0000partner";
 
 export class ReconcileAccumulator {
@@ -85,7 +107,7 @@ export class ReconcileAccumulator {
       );
     }
     if (this.lineTotals && line.total != null) {
-      this.push(diff("LINE_TOTAL", line.total, line.amount.plus(line.tax ?? new Dec(0)), `line total differs from its subtotal + tax (product ${line.productKey})`, where));
+      this.push(lineTotalDifference(line.total, line.amount.plus(line.tax ?? new Dec(0)), { ...where, productKey: line.productKey }));
     }
     this.linesTotal = this.linesTotal.plus(line.amount);
     const group = line.companyKey ?? PARTNER_GROUP;
@@ -103,13 +125,7 @@ export class ReconcileAccumulator {
       });
       if (d) differences.push(d);
     }
-    const { subtotal, tax, total } = reported;
-    const sub = subtotal !== null ? diff("SUBTOTAL", subtotal, this.linesTotal, "reported subtotal differs from the sum of all lines") : undefined;
-    if (sub) differences.push(sub);
-    if (total !== null) {
-      const t = diff("TOTAL", total, (subtotal ?? this.linesTotal).plus(tax ?? new Dec(0)), "reported total differs from subtotal + tax");
-      if (t) differences.push(t);
-    }
+    differences.push(...totalsDifferences(reported, this.linesTotal));
     return { balanced: differences.length === 0 && this.more === 0, linesTotal: this.linesTotal, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.more };
   }
 }

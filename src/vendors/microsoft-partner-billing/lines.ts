@@ -43,12 +43,15 @@ const actualKey = new Map<string, string>();
 function field(obj: Record<string, unknown>, name: string): unknown {
   const known = actualKey.get(name);
   if (known !== undefined && known in obj) return obj[known];
-  for (const k in obj) {
-    if (lower(k) === name) {
-      actualKey.set(name, k);
-      return obj[k];
-    }
-  }
+  const k = keyOf(obj, name);
+  if (k === undefined) return undefined;
+  actualKey.set(name, k);
+  return obj[k];
+}
+
+/** The key of `obj` whose lower-case form is `name`, if any. */
+function keyOf(obj: Record<string, unknown>, name: string): string | undefined {
+  for (const k in obj) if (lower(k) === name) return k;
   return undefined;
 }
 
@@ -191,14 +194,10 @@ export class PartnerLineFacts implements LineFacts {
   private get(i: F): unknown {
     const v = this.raw[this.keys[i]];
     if (v !== undefined) return v;
-    const name = FACT_FIELDS[i];
-    for (const k in this.raw) {
-      if (lower(k) === name) {
-        this.keys[i] = k;
-        return this.raw[k];
-      }
-    }
-    return undefined;
+    const k = keyOf(this.raw, FACT_FIELDS[i]);
+    if (k === undefined) return undefined;
+    this.keys[i] = k;
+    return this.raw[k];
   }
 
   load(raw: Record<string, unknown>): this {
