@@ -1,20 +1,25 @@
 /**
- * A statement's lines as the vendor sent them (the raw bytes of each line, in a spool file), with what a
- * statement needs computed while they stream in: per-line facts are added up exactly (ExactSum) once per
- * company × product × charge type × currency, from which the aggregates per company, product and charge
- * type, the invoice totals and the reconciliation are derived at the end; and position lists per
- * company, product and charge type (typed arrays) answer filtered pages. A line becomes an
- * InvoiceLineRecord only when a page asks for it, through the connector's codec. A million lines cost
- * about 30 MiB of indexes, never a million objects on the heap.
+ * A statement's lines as the vendor sent them, with what a statement needs computed while they stream
+ * in: per-line facts are added up exactly (ExactSum) once per company × product × charge type ×
+ * currency, from which the aggregates per company, product and charge type, the invoice totals and the
+ * reconciliation are derived at the end; and position lists per company, product and charge type
+ * (typed arrays) answer filtered pages. A million lines cost about 30 MiB of indexes, never a million
+ * objects on the heap.
+ *
+ * The lines themselves stay on disk in the form they came in (the gzip blobs, about a twentieth of
+ * their text): a part's text is inflated into the store's text file the first time a page needs one
+ * of its lines, and read from there afterwards. A line becomes an InvoiceLineRecord only when a page
+ * asks for it, through the connector's codec.
  *
  * Lines arrive in parts (one per blob, several at a time); positions are part order, then line order
  * within a part, whatever order the parts finished in, so pages are stable. A statement of at most
- * `memoryLimit` lines is decoded into memory at the end and its file removed.
+ * `memoryLimit` lines is decoded into memory at the end and its files removed.
  */
-import { close, closeSync, mkdirSync, open, readSync, rmSync, unlinkSync, writev } from "node:fs";
+import { closeSync, mkdirSync, open, readSync, rmSync, write } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
+import { Readable, type Transform } from "node:stream";
 import { promisify } from "node:util";
 import type { AggregateDimension, LineAggregate } from "../domain/aggregate";
 import { ExactSum, scaledOrNaN, toDecimal, type ExactInput } from "../domain/exact-sum";
@@ -26,8 +31,7 @@ import { lineTotalDifference, MAX_LINE_DIFFERENCES, totalsDifferences, type Reco
 const DIR = join(tmpdir(), `billing-gateway-lines-${process.pid}`);
 let cleanupRegistered = false;
 const openAsync = promisify(open);
-const writevAsync = promisify(writev);
-const closeAsync = promisify(close);
+const writeAsync = promisify(write);
 
 /** What the store needs of one line, read by the connector as the line streams in. */
 export interface LineFacts {
@@ -56,6 +60,8 @@ export interface LineCodec {
 
 export interface LineStoreOptions {
   codec: LineCodec;
+  /** Turns a part's kept bytes back into its text (a gunzip stream, for gzip blobs). */
+  inflate: () => Transform;
   /** Lines carry their own total, checked against amount + tax (as ReconcileAccumulator does). */
   lineTotals: boolean;
   /** At most this many lines are decoded into memory at the end; more stay in the file. */
@@ -108,43 +114,60 @@ class Combo {
 /** A line's place in arrival terms: its part and its index within the part (comparable as one number). */
 const rank = (part: number, index: number) => part * 4294967296 + index;
 
-/** The spool file: positions handed out as bytes arrive, written in batches off the main thread. */
+/** Bytes gathered per write. */
+const BATCH = 1 << 20;
+
+/**
+ * An append-only file: offsets handed out as bytes arrive, written in 1 MiB batches off the main thread.
+ * Bytes are copied into the spool's own batch buffers, reused once written, so a producer's buffers
+ * (HTTP body chunks, gunzip output) die young instead of waiting for a write and outliving a scavenge.
+ */
 class Spool {
   size = 0;
   private fd: number | undefined;
   private opening: Promise<number> | undefined;
-  private batch: Buffer[] = [];
+  private batch: Buffer | undefined;
   private batchStart = 0;
   private batchBytes = 0;
+  private readonly spare: Buffer[] = [];
   private inFlight = 0;
   private inFlightBytes = 0;
   private failure: Error | undefined;
   private waiters: Array<() => void> = [];
+  private removed = false;
   readonly path: string;
 
-  constructor() {
+  constructor(name: string) {
     mkdirSync(DIR, { recursive: true });
     if (!cleanupRegistered) {
       cleanupRegistered = true;
       process.once("exit", () => rmSync(DIR, { recursive: true, force: true }));
     }
-    this.path = join(DIR, `${randomUUID()}.jsonl`);
+    this.path = join(DIR, name);
   }
 
-  /** Appends bytes; returns where they start. */
+  /** Appends bytes; returns where they start. Once the file is removed, bytes still arriving are dropped. */
   append(bytes: Buffer): number {
     const at = this.size;
-    if (this.batchBytes === 0) this.batchStart = at;
-    this.batch.push(bytes);
-    this.batchBytes += bytes.length;
-    this.size += bytes.length;
-    if (this.batchBytes >= 1 << 20) this.send();
+    if (this.removed) return at;
+    for (let from = 0; from < bytes.length; ) {
+      if (!this.batch) {
+        this.batch = this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH);
+        this.batchStart = this.size;
+        this.batchBytes = 0;
+      }
+      const n = bytes.copy(this.batch, this.batchBytes, from);
+      from += n;
+      this.batchBytes += n;
+      this.size += n;
+      if (this.batchBytes === BATCH) this.send();
+    }
     return at;
   }
 
   /** True while too much waits to be written: the producer should await `drain()`. */
   get backlogged(): boolean {
-    return this.inFlightBytes > 16 << 20;
+    return this.inFlightBytes > 16 * BATCH;
   }
 
   drain(): Promise<void> {
@@ -153,19 +176,19 @@ class Spool {
   }
 
   private send(): void {
-    if (this.batchBytes === 0) return;
-    const buffers = this.batch;
+    const buffer = this.batch;
+    if (!buffer || this.batchBytes === 0) return;
     const start = this.batchStart;
     const bytes = this.batchBytes;
-    this.batch = [];
+    this.batch = undefined;
     this.batchBytes = 0;
     this.inFlight++;
     this.inFlightBytes += bytes;
-    this.opening ??= openAsync(this.path, "w+");
+    this.opening ??= openAsync(this.path, "w+").then((fd) => (this.fd = fd));
     void this.opening
-      .then((fd) => {
-        this.fd = fd;
-        return writevAsync(fd, buffers, start);
+      .then(async (fd) => {
+        if (this.removed) throw new Error("the line store was disposed");
+        for (let done = 0; done < bytes; ) done += (await writeAsync(fd, buffer, done, bytes - done, start + done)).bytesWritten;
       })
       .catch((err: Error) => {
         this.failure ??= err;
@@ -173,7 +196,9 @@ class Spool {
       .finally(() => {
         this.inFlight--;
         this.inFlightBytes -= bytes;
+        if (this.spare.length < 4) this.spare.push(buffer);
         if (!this.backlogged || this.failure || this.inFlight === 0) for (const w of this.waiters.splice(0)) w();
+        if (this.removed) this.close();
       });
   }
 
@@ -181,38 +206,47 @@ class Spool {
   async flush(): Promise<void> {
     this.send();
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.spare.length = 0; // an idle store holds no batch buffers
     if (this.failure) throw this.failure;
   }
 
   read(offset: number, length: number): Buffer {
+    if (this.removed || this.fd === undefined) throw new Error(this.removed ? "the line store was disposed" : "the line store's file was never written");
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd!, buf, done, length - done, offset + done);
+      const n = readSync(this.fd, buf, done, length - done, offset + done);
       if (n === 0) throw new Error("the line store's file is shorter than its index");
       done += n;
     }
     return buf;
   }
 
-  async remove(): Promise<void> {
-    const fd = this.fd ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
-    this.fd = undefined;
-    if (fd !== undefined) {
-      await closeAsync(fd).catch(() => undefined);
-      try {
-        unlinkSync(this.path);
-      } catch {
-        /* already gone */
-      }
-    }
+  /** Deletes the file; a write still under way finishes first (its descriptor must not be reused under it). */
+  remove(): void {
+    this.removed = true;
+    this.batch = undefined;
+    this.batchBytes = 0;
+    this.spare.length = 0;
+    this.close();
   }
 
-  removeSync(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
-    unlinkSync(this.path);
+  private close(): void {
+    if (this.inFlight > 0) return;
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.fd = undefined;
+      closeSync(fd);
+      rmSync(this.path, { force: true });
+    } else if (this.opening) {
+      // Opened, or opening, with nothing written: close it once it is open.
+      void this.opening.then(
+        (fd) => {
+          if (this.fd === fd) this.close();
+        },
+        () => undefined,
+      );
+    }
   }
 }
 
@@ -224,6 +258,11 @@ export class LinePart {
   readonly companies = ints();
   readonly products = ints();
   readonly charges = ints();
+  /** Where the part's kept bytes sit in the writer's kept file (parts streaming at once interleave there). */
+  readonly keptAt = floats();
+  readonly keptLengths = ints();
+  /** Bytes of the part's text so far. */
+  size = 0;
 
   constructor(
     private readonly writer: LineStoreWriter,
@@ -231,20 +270,28 @@ export class LinePart {
     readonly name: string,
   ) {}
 
-  /** Appends raw bytes (whole lines, newlines included) to the spool; returns their file offset. */
-  write(bytes: Buffer): number {
-    return this.writer.spool.append(bytes);
+  /** Keeps bytes of the part as they came (compressed): its text is restored from them when a page needs it. */
+  keep(bytes: Buffer): void {
+    this.keptAt.push(this.writer.kept.append(bytes));
+    this.keptLengths.push(bytes.length);
+  }
+
+  /** Counts `length` bytes of the part's text (whole lines, newlines included); returns where they start in it. */
+  text(length: number): number {
+    const at = this.size;
+    this.size += length;
+    return at;
   }
 
   get backlogged(): boolean {
-    return this.writer.spool.backlogged;
+    return this.writer.kept.backlogged;
   }
 
   drain(): Promise<void> {
-    return this.writer.spool.drain();
+    return this.writer.kept.drain();
   }
 
-  /** Records a good line: `length` bytes at `offset` in the spool, line `lineNumber` of the part. */
+  /** Records a good line: `length` bytes at `offset` in the part's text, line `lineNumber` of the part. */
   line(offset: number, length: number, lineNumber: number, facts: LineFacts): void {
     const index = this.offsets.length;
     this.offsets.push(offset);
@@ -254,10 +301,16 @@ export class LinePart {
   }
 }
 
+/** Stored lines, and what they take on disk. */
+export interface LineStore extends StoredLines {
+  /** Bytes in the store's files: the blobs as they came, and the text of the parts pages have needed so far. */
+  readonly diskBytes: number;
+}
+
 /** The result: lines in memory (small statements) or in the store, and the totals added up on the way. */
 export interface LineStoreResult {
   lines: InvoiceLineRecord[];
-  store?: StoredLines;
+  store?: LineStore;
   reported: ReportedTotals;
 }
 
@@ -281,7 +334,9 @@ function ordinalOf(keys: Keys, key: string, first: number): number {
 const PARTNER_COMPANY = "\u0000partner";
 
 export class LineStoreWriter {
-  readonly spool = new Spool();
+  private readonly id = randomUUID();
+  /** @internal The parts' bytes as they came, appended as they stream in. */
+  readonly kept = new Spool(`${this.id}.kept`);
   private readonly parts: LinePart[] = [];
   private readonly companies = new Keys();
   private readonly products = new Keys();
@@ -362,18 +417,18 @@ export class LineStoreWriter {
   /** Gives up (a download failed): waits for the writes under way and removes the file. */
   async abandon(): Promise<void> {
     this.finished = true;
-    await this.spool.flush().catch(() => undefined);
-    await this.spool.remove();
+    await this.kept.flush().catch(() => undefined);
+    this.kept.remove();
   }
 
-  /** Waits for the spool, then builds the indexes; a statement small enough comes back decoded in memory. */
+  /** Waits for the kept bytes to be written, then builds the indexes; a statement small enough comes back decoded in memory. */
   async finish(): Promise<LineStoreResult> {
     if (this.finished) throw new Error("finish() called twice");
     this.finished = true;
     try {
-      await this.spool.flush();
+      await this.kept.flush();
     } catch (err) {
-      await this.spool.remove();
+      this.kept.remove();
       throw err;
     }
     const count = this.parts.reduce((n, p) => n + p.offsets.length, 0);
@@ -433,7 +488,7 @@ export class LineStoreWriter {
     return { balanced: differences.length === 0 && this.moreDifferences === 0, linesTotal: computed, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.moreDifferences };
   }
 
-  private build(count: number, combos: Combo[], reported: ReportedTotals): StoredLines {
+  private build(count: number, combos: Combo[], reported: ReportedTotals): LineStore {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     // Positions: part order, then line order.
@@ -455,6 +510,7 @@ export class LineStoreWriter {
       at += n;
     }
     const partNames = this.parts.map((p) => p.name);
+    const restore = new PartRestorer(this.parts, this.kept, new Spool(`${this.id}.jsonl`), this.options.inflate);
     this.parts.length = 0;
     const lists = {
       company: positionLists(dims.company, this.companies.keys.length),
@@ -484,22 +540,30 @@ export class LineStoreWriter {
       }
       return chosen.length ? intersect(chosen) : null;
     };
-    const spool = this.spool;
     const codec = this.options.codec;
     let disposed = false;
-    /** Reads the lines at these positions, one read per run of lines that sit next to each other in the file. */
-    const readLines = (picked: ArrayLike<number>): InvoiceLineRecord[] => {
+    /**
+     * Reads the lines at these positions: restores the parts they lie in (once each), then reads one
+     * run of lines that sit next to each other in the file at a time.
+     */
+    const readLines = async (picked: ArrayLike<number>): Promise<InvoiceLineRecord[]> => {
       if (disposed) throw new Error("the line store was disposed");
+      const bases = new Float64Array(partNames.length);
+      const needed = new Set<number>();
+      for (let i = 0; i < picked.length; i++) needed.add(partOf[picked[i]]);
+      for (const p of needed) bases[p] = await restore.part(p);
+      if (disposed) throw new Error("the line store was disposed");
+      const at = (pos: number) => bases[partOf[pos]] + offsets[pos];
       const out: InvoiceLineRecord[] = new Array(picked.length);
       for (let i = 0; i < picked.length; ) {
         let j = i + 1;
-        while (j < picked.length && offsets[picked[j]] === offsets[picked[j - 1]] + lengths[picked[j - 1]] + 1 && j - i < 4096) j++;
-        const first = picked[i];
+        while (j < picked.length && at(picked[j]) === at(picked[j - 1]) + lengths[picked[j - 1]] + 1 && j - i < 4096) j++;
+        const first = at(picked[i]);
         const last = picked[j - 1];
-        const bytes = spool.read(offsets[first], offsets[last] + lengths[last] - offsets[first]);
+        const bytes = restore.text.read(first, at(last) + lengths[last] - first);
         for (let k = i; k < j; k++) {
           const pos = picked[k];
-          const start = offsets[pos] - offsets[first];
+          const start = at(pos) - first;
           out[k] = codec.decode(bytes.toString("utf8", start, start + lengths[pos]), partNames[partOf[pos]], lineNumbers[pos]);
         }
         i = j;
@@ -508,8 +572,14 @@ export class LineStoreWriter {
     };
     const memo = new Map<AggregateDimension, LineAggregate[]>();
     let reconciliation: Reconciliation | undefined;
+    const currencies = this.currencies;
+    const firstCurrency = currencies.labels[currencies.first.indexOf(Math.min(...currencies.first))] ?? null;
     return {
       size: count,
+      firstCurrency,
+      get diskBytes() {
+        return disposed ? 0 : self.kept.size + restore.text.size;
+      },
       get reconciliation() {
         return (reconciliation ??= self.reconciliation(combos, reported));
       },
@@ -533,9 +603,80 @@ export class LineStoreWriter {
       dispose() {
         if (disposed) return;
         disposed = true;
-        spool.removeSync();
+        restore.text.remove();
+        self.kept.remove();
       },
     };
+  }
+}
+
+/**
+ * Restores parts' text from their kept bytes, one part at a time (each part's text is contiguous in
+ * the text file), each at most once: the first page that needs a part pays for inflating it.
+ */
+class PartRestorer {
+  private readonly bases: Array<Promise<number> | undefined> = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly parts: Array<{ name: string; size: number; keptAt: Float64Array; keptLengths: Int32Array }>;
+
+  constructor(
+    parts: LinePart[],
+    private readonly kept: Spool,
+    readonly text: Spool,
+    private readonly inflate: () => Transform,
+  ) {
+    this.parts = parts.map((p) => ({ name: p.name, size: p.size, keptAt: p.keptAt.arr.slice(0, p.keptAt.length), keptLengths: p.keptLengths.arr.slice(0, p.keptLengths.length) }));
+  }
+
+  /** Where the part's text starts in the text file, once it is there. */
+  part(index: number): Promise<number> {
+    let base = this.bases[index];
+    if (!base) {
+      base = this.queue.then(() => this.restore(index));
+      // A failed restore is tried again by the next page that needs the part.
+      base.catch(() => (this.bases[index] = undefined));
+      this.bases[index] = base;
+      this.queue = base.catch(() => undefined);
+    }
+    return base;
+  }
+
+  private async restore(index: number): Promise<number> {
+    const { name, size, keptAt, keptLengths } = this.parts[index];
+    const base = this.text.size;
+    if (size === 0) return base;
+    const kept = this.kept;
+    const source = Readable.from(
+      (function* () {
+        // Runs of kept pieces that sit next to each other (the usual case), up to 1 MiB a read.
+        for (let i = 0; i < keptAt.length; ) {
+          let j = i + 1;
+          let length = keptLengths[i];
+          while (j < keptAt.length && keptAt[j] === keptAt[i] + length && length < 1 << 20) length += keptLengths[j++];
+          yield kept.read(keptAt[i], length);
+          i = j;
+        }
+      })(),
+    );
+    const inflate = this.inflate();
+    source.on("error", (err) => inflate.destroy(err));
+    let restored = 0;
+    try {
+      for await (const chunk of source.pipe(inflate) as AsyncIterable<Buffer>) {
+        const wanted = Math.min(chunk.length, size - restored);
+        this.text.append(wanted === chunk.length ? chunk : chunk.subarray(0, wanted));
+        restored += wanted;
+        if (restored === size) break;
+        if (this.text.backlogged) await this.text.drain();
+      }
+    } catch {
+      // A stream cut short while streaming in is cut short again at the same byte: checked below.
+    } finally {
+      source.destroy();
+    }
+    await this.text.flush();
+    if (restored < size) throw new Error(`the line store could not restore ${name}: ${restored} of ${size} bytes`);
+    return base;
   }
 }
 

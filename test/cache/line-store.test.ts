@@ -148,6 +148,30 @@ describe("line store", () => {
     }
   });
 
+  it("keeps the blobs as they came, and restores a blob's text once, when pages first need it", async () => {
+    const texts = blobTexts();
+    const gzipped = texts.reduce((n, t) => n + gzipSync(t).length, 0);
+    const cold = (await read(0)).store!;
+    try {
+      // Totals, aggregates and the statement's currency need no line read back: only the gzip is on disk.
+      expect(cold.firstCurrency).toBe(memory.lines[0].currency);
+      expect(cold.reconciliation.linesTotal.toFixed()).toBe(stored.store!.reconciliation.linesTotal.toFixed());
+      expect(cold.diskBytes).toBe(gzipped);
+      await cold.page({}, 0, 10);
+      expect(cold.diskBytes).toBe(gzipped + Buffer.byteLength(texts[0]));
+      const customer = memory.lines[1].companyKey!;
+      const [a, b, c] = await Promise.all([cold.page({}, 240, 20), cold.page({}, 245, 400), cold.page({ companyKey: customer }, 0, 1000)]);
+      expect(a.map(plain)).toEqual(memory.lines.slice(240, 260).map(plain));
+      expect(b.map(plain)).toEqual(memory.lines.slice(245, 600).map(plain));
+      expect(c.map((l) => l.id)).toEqual(memory.lines.filter((l) => l.companyKey === customer).map((l) => l.id));
+      expect((await cold.page({}, 0, 600)).map(plain)).toEqual(memory.lines.map(plain));
+      // Pages asked at the same time share each blob's restore: every blob's text is on disk once.
+      expect(cold.diskBytes).toBe(gzipped + texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
+    } finally {
+      cold.dispose();
+    }
+  });
+
   it("forgets its file when disposed", async () => {
     const again = await read(0);
     again.store!.dispose();

@@ -250,7 +250,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
       const parsed = await invoiceFor(call, period);
       if (!parsed) return { value: null, source: localProvenance(info, deps) };
       const { lines, problems, eTag, store, reported } = parsed.value;
-      const currency = lines[0]?.currency ?? (store ? ((await store.page({}, 0, 1))[0]?.currency ?? null) : null);
+      const currency = lines[0]?.currency ?? store?.firstCurrency ?? null;
       return {
         value: {
           connectionId: info.id,

@@ -251,10 +251,13 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
   const problems: string[] = [];
   const facts = new PartnerLineFacts();
   let lineNumber = 0;
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   body.on("error", (err) => gunzip.destroy(err));
-  /** Bytes [start, end) of `bytes`, which sit at `fileOffset` in the store's file. */
-  const handle = (bytes: Buffer, start: number, end: number, fileOffset: number) => {
+  // The store keeps the blob as it came; the gunzipped text is only counted, and restored when paged.
+  body.on("data", (chunk: Buffer) => part.keep(chunk));
+  const text = body.pipe(gunzip) as AsyncIterable<Buffer>;
+  /** Bytes [start, end) of `bytes`, which sit at `textOffset` in the part's text. */
+  const handle = (bytes: Buffer, start: number, end: number, textOffset: number) => {
     lineNumber++;
     if (end > start && bytes[end - 1] === 13) end--;
     if (end === start) return;
@@ -268,7 +271,7 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
       return;
     }
     try {
-      part.line(fileOffset + start, end - start, lineNumber, facts.load(obj));
+      part.line(textOffset + start, end - start, lineNumber, facts.load(obj));
     } catch (err) {
       problems.push(`${blobName} line ${lineNumber}: ${(err as Error).message}`);
     }
@@ -276,7 +279,7 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
   /** Bytes after the last newline so far: the start of a line that continues in the next chunk. */
   let carry: Buffer | null = null;
   try {
-    for await (const chunk of body.pipe(gunzip) as AsyncIterable<Buffer>) {
+    for await (const chunk of text) {
       const last = chunk.lastIndexOf(10);
       if (last === -1) {
         carry = carry ? Buffer.concat([carry, chunk]) : chunk;
@@ -286,23 +289,30 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
       if (carry) {
         const first = chunk.indexOf(10);
         const joined = Buffer.concat([carry, chunk.subarray(0, first + 1)]);
-        handle(joined, 0, joined.length - 1, part.write(joined));
+        handle(joined, 0, joined.length - 1, part.text(joined.length));
         from = first + 1;
       }
       if (from <= last) {
         const region = chunk.subarray(from, last + 1);
-        const at = part.write(region);
+        const at = part.text(region.length);
         for (let start = 0, nl = region.indexOf(10); nl !== -1; start = nl + 1, nl = region.indexOf(10, start)) handle(region, start, nl, at);
       }
       carry = last + 1 < chunk.length ? chunk.subarray(last + 1) : null;
       if (part.backlogged) await part.drain();
     }
-    if (carry) handle(carry, 0, carry.length, part.write(carry));
+    if (carry) handle(carry, 0, carry.length, part.text(carry.length));
   } catch {
     problems.push(`${blobName}: the gzip stream is truncated or corrupt after ${lineNumber} line(s)`);
   }
   return { lines: lineNumber, problems };
 }
+
+/**
+ * Gunzip output chunk: 256 KiB instead of zlib's 16 KiB. A blob inflates to ~25 times its size, and each
+ * chunk costs a round trip to the thread pool and through the stream: with 16 KiB chunks that overhead,
+ * not inflating, was most of gunzip's time (2.6 s against 0.5 s for 1.2 GB of text, measured here).
+ */
+export const GUNZIP_CHUNK = 256 * 1024;
 
 export interface InvoiceBlob {
   name: string;
@@ -317,7 +327,7 @@ export async function readInvoiceBlobs(
   blobs: InvoiceBlob[],
   options: { codec: LineCodec; memoryLimit: number; concurrency: number },
 ): Promise<LineStoreResult & { problems: string[] }> {
-  const writer = new LineStoreWriter({ codec: options.codec, lineTotals: true, memoryLimit: options.memoryLimit });
+  const writer = new LineStoreWriter({ codec: options.codec, inflate: () => createGunzip({ chunkSize: GUNZIP_CHUNK }), lineTotals: true, memoryLimit: options.memoryLimit });
   const parts = blobs.map((b) => writer.part(b.name));
   const problems: string[][] = new Array(blobs.length);
   let next = 0;
