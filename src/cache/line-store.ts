@@ -196,7 +196,7 @@ class Spool {
       .finally(() => {
         this.inFlight--;
         this.inFlightBytes -= bytes;
-        if (this.spare.length < 4) this.spare.push(buffer);
+        if (!this.removed && this.spare.length < 4) this.spare.push(buffer);
         if (!this.backlogged || this.failure || this.inFlight === 0) for (const w of this.waiters.splice(0)) w();
         if (this.removed) this.close();
       });
