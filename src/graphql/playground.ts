@@ -83,6 +83,7 @@ function renderPage(opts: PlaygroundOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Billing gateway playground</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${base}/graphiql.min.css">
 <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
 </head>
@@ -94,6 +95,16 @@ function renderPage(opts: PlaygroundOptions): string {
 <script>
   (function () {
     var props = ${scriptJson(props)};
+    // GraphiQL 3 opens the first tab with its query but an empty variables editor (only a \`variables\`
+    // prop fills that editor at start): on a first visit, pass the first example's variables. Later
+    // visits restore the stored tabs and the variables last typed.
+    var firstVisit = true;
+    try {
+      firstVisit = !window.localStorage.getItem("graphiql:tabState");
+    } catch (e) {
+      /* storage blocked: GraphiQL keeps nothing either */
+    }
+    if (firstVisit && props.defaultTabs && props.defaultTabs[0].variables) props.variables = props.defaultTabs[0].variables;
     props.fetcher = GraphiQL.createFetcher({ url: ${scriptJson(opts.endpoint)} });
     ReactDOM.createRoot(document.getElementById("graphiql")).render(React.createElement(GraphiQL, props));
   })();
