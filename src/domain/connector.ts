@@ -131,6 +131,45 @@ export interface OperationRecord {
   errorMessage: string | null;
 }
 
+/** One metered usage event: a quantity of a plan's custom dimension, for one hour of one subscription. */
+export interface MeteredUsage {
+  subscriptionKey: string;
+  planId: string;
+  dimension: string;
+  quantity: Decimal;
+  /** Start of the hour the usage belongs to (the marketplace takes the last 24 hours only). */
+  effectiveStartTime: Date;
+}
+
+export type MeteringStatus =
+  | "ACCEPTED"
+  | "DUPLICATE"
+  | "EXPIRED"
+  | "ERROR"
+  | "RESOURCE_NOT_FOUND"
+  | "RESOURCE_NOT_AUTHORIZED"
+  | "RESOURCE_NOT_ACTIVE"
+  | "INVALID_DIMENSION"
+  | "INVALID_QUANTITY"
+  | "BAD_ARGUMENT"
+  | "UNKNOWN"
+  /** The call carrying it failed: the marketplace may or may not have it (sending it again is safe: a repeat is a DUPLICATE). */
+  | "UNCONFIRMED"
+  /** Not sent: an earlier batch to the same connection failed. */
+  | "NOT_SENT";
+
+/** What the marketplace said of one event, in the order the events were sent. */
+export interface MeteringResult {
+  event: MeteredUsage;
+  status: MeteringStatus;
+  rawStatus: string;
+  /** The marketplace's id for the accepted event (for a duplicate: the one accepted before). */
+  usageEventId: string | null;
+  message: string | null;
+  /** For UNCONFIRMED and NOT_SENT: the gateway's error code of the failed call. */
+  errorCode: string | null;
+}
+
 /** SaaS subscriptions a publisher manages at a marketplace (Microsoft). Changes are never retried blindly. */
 export interface SaasSubscriptions {
   list(call: CallContext): Promise<Sourced<SubscriptionRecord[]>>;
@@ -144,6 +183,10 @@ export interface SaasSubscriptions {
   changeQuantity(call: CallContext, key: string, quantity: number): Promise<OperationRecord>;
   cancel(call: CallContext, key: string): Promise<OperationRecord>;
   acknowledge(call: CallContext, subscriptionKey: string, operationKey: string, success: boolean): Promise<OperationRecord>;
+  /** Reports one event (usageEvent): a duplicate or refused event is a result, not an error. */
+  reportUsage(call: CallContext, event: MeteredUsage): Promise<MeteringResult>;
+  /** Reports events in batches of at most 25 (batchUsageEvent), with a status per event, in order. */
+  reportUsageBatch(call: CallContext, events: MeteredUsage[]): Promise<MeteringResult[]>;
 }
 
 export interface VendorConnector {

@@ -5,7 +5,7 @@ import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerRe
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { CustomerResolver } from "./resolvers/customer.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
-import { MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
+import { MarketplaceMeteringResolver, MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -26,6 +26,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       PartnerReportsResolver,
       CompanyUserLinesResolver,
       MarketplaceResolver,
+      MarketplaceMeteringResolver,
       SubscriptionMarketplaceResolver,
       CustomerResolver,
     ],

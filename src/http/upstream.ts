@@ -69,6 +69,8 @@ export interface UpstreamRequest {
   body?: string;
   /** Safe to repeat (reads, even over POST). Only these are ever retried. */
   idempotent: boolean;
+  /** Non-2xx statuses that are the vendor's answer, not a failure (a metering 409 Duplicate): returned with their body. */
+  answers?: number[];
 }
 
 export interface UpstreamResponse {
@@ -178,7 +180,7 @@ export class Upstream {
           bodyTimeout: Math.min(this.settings.bodyTimeoutMs, remaining),
         });
         log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
-        if (res.statusCode >= 200 && res.statusCode < 300) {
+        if ((res.statusCode >= 200 && res.statusCode < 300) || req.answers?.includes(res.statusCode)) {
           return await consume({ status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt });
         }
         const text = await res.body.text();

@@ -3,10 +3,11 @@
  * lifecycle mutations that answer with the vendor's operation to follow, and the webhook events log.
  */
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
-import type { OperationRecord, SaasSubscriptions } from "../../domain/connector";
+import type { MeteredUsage, MeteringResult, OperationRecord, SaasSubscriptions } from "../../domain/connector";
 import { BadUserInputError } from "../../domain/errors";
 import { Dec } from "../../domain/money";
 import type { Provenance } from "../../domain/model";
+import type { Decimal } from "decimal.js";
 import { listEvents } from "../../vendors/microsoft-marketplace/events";
 import type { GatewayContext } from "../context";
 import { globalId, parseGlobalId } from "../ids";
@@ -15,7 +16,7 @@ import { paginate } from "../pagination";
 import { DecimalScalar } from "../scalars/decimal.scalar";
 import { RelayConnection } from "../types/connection.factory";
 import { ManagedCompany, Party, Product, Subscription, SubscriptionTerm, VendorObject } from "../types/entities.type";
-import { OperationStatus } from "../types/enums";
+import { MeteringStatus, OperationStatus } from "../types/enums";
 import { PageArgs } from "../types/inputs";
 import { connectorFor, visibleConnectors } from "./access";
 
@@ -146,6 +147,63 @@ class AcknowledgeOperationInput {
   @Field(() => Boolean, { description: "true accepts the change (Success), false rejects it (Failure)." })
   accept!: boolean;
 }
+
+@InputType({ description: "Usage of a plan's custom metering dimension by one subscription, for one hour." })
+class MarketplaceUsageInput {
+  @Field(() => ID, { description: "A marketplace subscription's id." })
+  subscriptionId!: string;
+
+  @Field(() => String, { description: "The subscription's plan." })
+  planId!: string;
+
+  @Field(() => String, { description: "The custom dimension's id, as defined in the plan." })
+  dimension!: string;
+
+  @Field(() => DecimalScalar, { description: "Units consumed, above 0." })
+  quantity!: Decimal;
+
+  @Field(() => Date, { description: "Start of the hour the usage belongs to (UTC), within the last 24 hours: one event per subscription, dimension and hour." })
+  effectiveStartTime!: Date;
+}
+
+@ObjectType({ description: "What the marketplace said of one metered usage event." })
+export class MarketplaceUsageResult {
+  @Field(() => Int, { description: "The event's place in what was sent (0 for a single event)." })
+  index!: number;
+
+  @Field(() => MeteringStatus)
+  status!: string;
+
+  @Field(() => String, { description: "The status as the vendor wrote it." })
+  rawStatus!: string;
+
+  @Field(() => String, { nullable: true, description: "The marketplace's id of the accepted event; for a DUPLICATE, of the one accepted before." })
+  usageEventId!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Why it was not accepted, in the vendor's words (or the gateway's, when the call failed)." })
+  message!: string | null;
+
+  @Field(() => String, { nullable: true, description: "For UNCONFIRMED and NOT_SENT: the error code of the failed call (VENDOR_UNAVAILABLE, ...)." })
+  errorCode!: string | null;
+
+  @Field(() => ID)
+  subscriptionId!: string;
+
+  @Field(() => String)
+  planId!: string;
+
+  @Field(() => String)
+  dimension!: string;
+
+  @Field(() => DecimalScalar)
+  quantity!: unknown;
+
+  @Field(() => Date)
+  effectiveStartTime!: Date;
+}
+
+/** Most events one reportMarketplaceUsageBatch takes (sent to the marketplace 25 at a time). */
+export const MAX_USAGE_EVENTS = 500;
 
 type OperationNode = OperationRecord & { id: string; externalId: string; subscriptionId: string; done: boolean };
 
@@ -286,6 +344,73 @@ export class MarketplaceResolver {
   async subscriptionNow(@Root() op: OperationNode, @Ctx() ctx: GatewayContext): Promise<SubscriptionNode | null> {
     const { value, source } = await saasFor(ctx, op.connectionId).get(ctx.call, op.subscriptionKey);
     return subscriptionNode(value, source);
+  }
+}
+
+/** An event checked before anything is sent: what the marketplace would refuse anyway is refused here. */
+function usageEvent(ctx: GatewayContext, input: MarketplaceUsageInput, where: string): { saas: SaasSubscriptions; connectionId: string; event: MeteredUsage } {
+  const ref = subscriptionRef(ctx, input.subscriptionId);
+  const text = (name: string, v: string) => {
+    const t = v.trim();
+    if (t === "" || t.length > 200) throw new BadUserInputError(`${where}.${name} must be 1 to 200 characters`);
+    return t;
+  };
+  if (!input.quantity.gt(0)) throw new BadUserInputError(`${where}.quantity must be above 0`);
+  const start = input.effectiveStartTime.getTime();
+  const now = ctx.now();
+  if (start > now) throw new BadUserInputError(`${where}.effectiveStartTime is in the future`);
+  if (start < now - 24 * 3_600_000) throw new BadUserInputError(`${where}.effectiveStartTime is more than 24 hours ago: the marketplace takes the last 24 hours only`);
+  return {
+    saas: ref.saas,
+    connectionId: ref.connectionId,
+    event: { subscriptionKey: ref.key, planId: text("planId", input.planId), dimension: text("dimension", input.dimension), quantity: input.quantity, effectiveStartTime: input.effectiveStartTime },
+  };
+}
+
+function usageResult(connectionId: string, index: number, r: MeteringResult): MarketplaceUsageResult {
+  return {
+    index,
+    status: r.status,
+    rawStatus: r.rawStatus,
+    usageEventId: r.usageEventId,
+    message: r.message,
+    errorCode: r.errorCode,
+    subscriptionId: globalId("subscription", connectionId, r.event.subscriptionKey),
+    planId: r.event.planId,
+    dimension: r.event.dimension,
+    quantity: r.event.quantity,
+    effectiveStartTime: r.event.effectiveStartTime,
+  };
+}
+
+@Resolver(() => MarketplaceUsageResult)
+export class MarketplaceMeteringResolver {
+  @Mutation(() => MarketplaceUsageResult, {
+    description: "Reports one metered usage event (usageEvent). A duplicate or refused event is answered with its status, not as an error.",
+  })
+  async reportMarketplaceUsage(@Ctx() ctx: GatewayContext, @Arg("input", () => MarketplaceUsageInput) input: MarketplaceUsageInput): Promise<MarketplaceUsageResult> {
+    const { saas, connectionId, event } = usageEvent(ctx, input, "input");
+    return usageResult(connectionId, 0, await saas.reportUsage(ctx.call, event));
+  }
+
+  @Mutation(() => [MarketplaceUsageResult], {
+    description: `Reports metered usage events (batchUsageEvent, 25 at a time): a status per event, in the order sent. At most ${MAX_USAGE_EVENTS} events.`,
+  })
+  async reportMarketplaceUsageBatch(
+    @Ctx() ctx: GatewayContext,
+    @Arg("events", () => [MarketplaceUsageInput]) events: MarketplaceUsageInput[],
+  ): Promise<MarketplaceUsageResult[]> {
+    if (events.length === 0 || events.length > MAX_USAGE_EVENTS) throw new BadUserInputError(`events: 1 to ${MAX_USAGE_EVENTS} events`);
+    const checked = events.map((e, i) => ({ index: i, ...usageEvent(ctx, e, `events[${i}]`) }));
+    // One run of batches per connection; the answers go back in the order sent.
+    const byConnection = new Map<string, typeof checked>();
+    for (const c of checked) byConnection.set(c.connectionId, [...(byConnection.get(c.connectionId) ?? []), c]);
+    const out: MarketplaceUsageResult[] = new Array(events.length);
+    for (const [connectionId, group] of byConnection) {
+      const results = await group[0].saas.reportUsageBatch(ctx.call, group.map((g) => g.event));
+      group.forEach((g, i) => (out[g.index] = usageResult(connectionId, g.index, results[i])));
+    }
+    return out;
   }
 }
 

@@ -96,6 +96,27 @@ export const OperationStatus = {
 } as const;
 registerEnumType(OperationStatus, { name: "OperationStatus", description: "A vendor operation's state; SUCCEEDED, FAILED and CONFLICT are final." });
 
+export const MeteringStatus = {
+  ACCEPTED: "ACCEPTED",
+  DUPLICATE: "DUPLICATE",
+  EXPIRED: "EXPIRED",
+  ERROR: "ERROR",
+  RESOURCE_NOT_FOUND: "RESOURCE_NOT_FOUND",
+  RESOURCE_NOT_AUTHORIZED: "RESOURCE_NOT_AUTHORIZED",
+  RESOURCE_NOT_ACTIVE: "RESOURCE_NOT_ACTIVE",
+  INVALID_DIMENSION: "INVALID_DIMENSION",
+  INVALID_QUANTITY: "INVALID_QUANTITY",
+  BAD_ARGUMENT: "BAD_ARGUMENT",
+  UNKNOWN: "UNKNOWN",
+  UNCONFIRMED: "UNCONFIRMED",
+  NOT_SENT: "NOT_SENT",
+} as const;
+registerEnumType(MeteringStatus, {
+  name: "MeteringStatus",
+  description:
+    "What became of a metered usage event: ACCEPTED, or why not (DUPLICATE: that subscription and dimension already have an event for that hour). UNKNOWN: a status the vendor never documented (see rawStatus). UNCONFIRMED: the call carrying it failed (see errorCode), so the marketplace may or may not have it; sending it again is safe, a repeat comes back DUPLICATE. NOT_SENT: an earlier batch to the same connection failed.",
+});
+
 export const AggregateDimension = { COMPANY: "COMPANY", PRODUCT: "PRODUCT", CHARGE_TYPE: "CHARGE_TYPE" } as const;
 registerEnumType(AggregateDimension, { name: "AggregateDimension" });
 

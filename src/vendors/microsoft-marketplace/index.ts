@@ -6,7 +6,7 @@
  * retried blindly and invalidate the subscription's cached data.
  */
 import { randomUUID } from "node:crypto";
-import type { CallContext, OperationRecord, SaasSubscriptions, VendorConnector } from "../../domain/connector";
+import type { CallContext, MeteredUsage, MeteringResult, OperationRecord, SaasSubscriptions, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
 import type { Decimal } from "decimal.js";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, SubscriptionRecord, UsageSnapshot } from "../../domain/model";
@@ -15,7 +15,8 @@ import type { UpstreamRequest, UpstreamResponse } from "../../http/upstream";
 import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
-import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, type MsOperation, type MsPlan, type MsResolved, type MsSubscription, type MsSubscriptionPage } from "./wire";
+import { meteringResult, meteringStatusOf, usageEventBody } from "./metering";
+import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, MAX_USAGE_BATCH, type MsBatchUsageResult, type MsMeteringError, type MsOperation, type MsPlan, type MsResolved, type MsSubscription, type MsSubscriptionPage, type MsUsageEventResult } from "./wire";
 
 export interface MarketplaceWebhookConfig {
   jwksUrl: string;
@@ -243,6 +244,58 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       });
       await invalidate();
       return (await saas.getOperation(call, subscriptionKey, operationKey)).value;
+    },
+    // Metering: never retried blindly (the service dedupes per hour, so a repeat would come back as a
+    // Duplicate, but a lost answer is an error the caller should see, not a guess).
+    async reportUsage(call, event): Promise<MeteringResult> {
+      const res = await send(call, { route: "usage-event", method: "POST", path: "/usageEvent", body: usageEventBody([event]), idempotent: false, answers: [400, 409] });
+      if (res.status === 409) {
+        const conflict = body<MsMeteringError>(res.text, "duplicate answer");
+        const accepted = conflict?.additionalInfo?.acceptedMessage;
+        return meteringResult(event, "DUPLICATE", accepted?.status ?? "Duplicate", accepted?.usageEventId ?? null, conflict?.message ?? null);
+      }
+      if (res.status === 400) {
+        const refused = body<MsMeteringError>(res.text, "refusal");
+        const detail = refused?.details?.[0];
+        const raw = detail?.code ?? refused?.code ?? "BadArgument";
+        return meteringResult(event, meteringStatusOf(raw), raw, null, detail?.message ?? refused?.message ?? null);
+      }
+      const accepted = body<MsUsageEventResult>(res.text, "usage event answer");
+      if (!accepted?.usageEventId) throw new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id }, "The accepted usage event has no usageEventId");
+      return meteringResult(event, meteringStatusOf(accepted.status ?? "Accepted"), accepted.status ?? "Accepted", accepted.usageEventId, null);
+    },
+    async reportUsageBatch(call, events: MeteredUsage[]): Promise<MeteringResult[]> {
+      const out: MeteringResult[] = [];
+      let failed: VendorError | undefined;
+      for (let from = 0; from < events.length; from += MAX_USAGE_BATCH) {
+        const chunk = events.slice(from, from + MAX_USAGE_BATCH);
+        // After a failed batch the rest is not sent, and said so: what was accepted before stays reported.
+        if (failed) {
+          for (const event of chunk) out.push(meteringResult(event, "NOT_SENT", "", null, "Not sent: an earlier batch to this connection failed", failed.code));
+          continue;
+        }
+        let res: UpstreamResponse;
+        try {
+          res = await send(call, { route: "batch-usage-event", method: "POST", path: "/batchUsageEvent", body: usageEventBody(chunk, true), idempotent: false });
+        } catch (err) {
+          if (!(err instanceof VendorError)) throw err;
+          failed = err;
+          for (const event of chunk) out.push(meteringResult(event, "UNCONFIRMED", "", null, err.message, err.code));
+          continue;
+        }
+        const results = body<MsBatchUsageResult>(res.text, "batch answer")?.result ?? [];
+        // Answers come in the order sent; one missing is said so, never dropped.
+        chunk.forEach((event, i) => {
+          const r = results[i];
+          if (!r) {
+            out.push(meteringResult(event, "UNKNOWN", "", null, "The marketplace's answer has no result for this event"));
+            return;
+          }
+          const raw = r.status ?? "";
+          out.push(meteringResult(event, meteringStatusOf(raw), raw, r.usageEventId ?? r.error?.additionalInfo?.acceptedMessage?.usageEventId ?? null, r.error?.details?.[0]?.message ?? r.error?.message ?? null));
+        });
+      }
+      return out;
     },
   };
 

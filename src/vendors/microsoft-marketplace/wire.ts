@@ -92,3 +92,39 @@ export interface MsTokenResponse {
   access_token?: string;
   resource?: string;
 }
+
+/** A metered usage event as sent (usageEvent, and each item of batchUsageEvent). */
+export interface MsUsageEvent {
+  resourceId: string;
+  /** A JSON number: the quantity's decimal text, unquoted. */
+  quantity: number;
+  dimension: string;
+  /** UTC, ISO 8601. */
+  effectiveStartTime: string;
+  planId: string;
+}
+
+/** An accepted (or duplicate) event as the service describes it. */
+export interface MsUsageEventResult extends Partial<MsUsageEvent> {
+  usageEventId?: string;
+  status?: string;
+  messageTime?: string;
+  error?: MsMeteringError;
+}
+
+export interface MsMeteringError {
+  code?: string;
+  message?: string;
+  target?: string;
+  details?: Array<{ code?: string; message?: string; target?: string }>;
+  /** 409 Duplicate: the event accepted before. */
+  additionalInfo?: { acceptedMessage?: MsUsageEventResult };
+}
+
+export interface MsBatchUsageResult {
+  count?: number;
+  result?: MsUsageEventResult[];
+}
+
+/** Most events one batchUsageEvent takes. */
+export const MAX_USAGE_BATCH = 25;

@@ -5,14 +5,17 @@
  * PendingFulfillmentStart → Subscribed ⇄ Suspended → Unsubscribed; changes answer 202 +
  * Operation-Location and their operations progress to Succeeded, Failed or Conflict. Lists page at
  * 100 and answer empty bodies where the service does. A webhook sender signs its calls, retries, and
- * auto-accepts a change nobody acknowledged within the window.
+ * auto-accepts a change nobody acknowledged within the window. Metering takes one event per
+ * subscription, dimension and hour (a repeat is a 409 Duplicate carrying the event accepted first),
+ * from the last 24 hours only, for Subscribed subscriptions and their plan's dimensions; a batch takes
+ * at most 25 events and answers a status per event.
  */
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from "jose";
 import { request } from "undici";
 import { seededRandom } from "../../keeper/simulator/fixtures";
 import { startSimulator, type SimRequest, type SimResponse, type SimulatorHandle } from "../../../simulator-kit";
-import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, type MsOperation, type MsParty, type MsPlan, type MsTerm } from "../wire";
+import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, MAX_USAGE_BATCH, type MsMeteringError, type MsOperation, type MsParty, type MsPlan, type MsTerm, type MsUsageEventResult } from "../wire";
 
 export const MARKETPLACE_SANDBOX = {
   tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
@@ -65,6 +68,17 @@ export const MS_OFFERS: Record<string, MsPlan[]> = {
     { planId: "premium", displayName: "Mail Archive Premium", isPricePerSeat: false, hasFreeTrials: true, isPrivate: true, isStopSell: false, market: "US", description: "Flat monthly, eDiscovery" },
   ],
 };
+
+/** Each offer's custom metering dimensions (the same for all its plans here). */
+export const MS_METERED_DIMENSIONS: Record<string, string[]> = {
+  "contoso-backup": ["storage-gb", "restore-jobs"],
+  "contoso-mail-archive": ["archived-gb"],
+};
+
+/** A usage event the simulator accepted. */
+export interface SimUsageEvent extends Required<Omit<MsUsageEventResult, "error">> {
+  hour: number;
+}
 
 function uuid(rnd: () => number): string {
   const h = Array.from({ length: 32 }, () => Math.floor(rnd() * 16).toString(16)).join("");
@@ -128,6 +142,8 @@ export interface MarketplaceSimulatorOptions {
 export interface MarketplaceSimulator extends SimulatorHandle {
   subscriptions: SimMsSubscription[];
   operations: SimMsOperation[];
+  /** Metered usage events accepted, in order. */
+  usageEvents: SimUsageEvent[];
   /** The marketplace token a landing page would receive for a subscription (already URL-encoded form is up to the caller). */
   purchaseToken(subscriptionId: string): string;
   setWebhookUrl(url: string): void;
@@ -149,6 +165,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
   const now = options.now ?? (() => new Date());
   const subscriptions = options.subscriptions ?? defaultMarketplaceSubscriptions();
   const operations: SimMsOperation[] = [];
+  const usageEvents: SimUsageEvent[] = [];
   const operationPolls = options.operationPolls ?? 2;
   const autoAcceptMs = options.autoAcceptMs ?? 10_000;
   const { publicKey, privateKey } = await generateKeyPair("RS256");
@@ -255,6 +272,45 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     return `${selfUrl}/api/saas/subscriptions/${op.subscriptionId}/operations/${op.id}?api-version=${MARKETPLACE_API_VERSION}`;
   }
 
+  /**
+   * One event judged as the metering service would: its status (Accepted, or why not), the event
+   * accepted before for a duplicate, and a message. Accepted events are kept.
+   */
+  function meter(raw: unknown): { status: string; accepted?: SimUsageEvent; message?: string; target?: string } {
+    const e = (raw ?? {}) as Record<string, unknown>;
+    const resourceId = typeof e.resourceId === "string" ? e.resourceId : "";
+    const dimension = typeof e.dimension === "string" ? e.dimension : "";
+    const planId = typeof e.planId === "string" ? e.planId : "";
+    const start = typeof e.effectiveStartTime === "string" ? Date.parse(e.effectiveStartTime) : NaN;
+    if (!resourceId || !dimension || !planId || Number.isNaN(start)) return { status: "BadArgument", message: "resourceId, dimension, planId and effectiveStartTime are required", target: "usageEvent" };
+    if (typeof e.quantity !== "number" || !(e.quantity > 0)) return { status: "InvalidQuantity", message: "quantity must be a number above 0", target: "quantity" };
+    const sub = subById(resourceId);
+    if (!sub) return { status: "ResourceNotFound", message: "The resource was not found", target: "resourceId" };
+    if (sub.saasSubscriptionStatus !== "Subscribed") return { status: "ResourceNotActive", message: `The subscription is ${sub.saasSubscriptionStatus}`, target: "resourceId" };
+    if (planId !== sub.planId) return { status: "BadArgument", message: "planId is not the subscription's plan", target: "planId" };
+    if (!MS_METERED_DIMENSIONS[sub.offerId]?.includes(dimension)) return { status: "InvalidDimension", message: `Dimension ${dimension} is not defined for this plan`, target: "dimension" };
+    const t = now().getTime();
+    if (start < t - 24 * 3_600_000 || start > t) return { status: "Expired", message: "Usage must be within the last 24 hours", target: "effectiveStartTime" };
+    const hour = Math.floor(start / 3_600_000);
+    const before = usageEvents.find((u) => u.resourceId === resourceId && u.dimension === dimension && u.hour === hour);
+    if (before) return { status: "Duplicate", accepted: before, message: "This usage event already exist." };
+    const accepted: SimUsageEvent = {
+      usageEventId: randomUUID(),
+      status: "Accepted",
+      messageTime: now().toISOString(),
+      resourceId,
+      quantity: e.quantity,
+      dimension,
+      effectiveStartTime: e.effectiveStartTime as string,
+      planId,
+      hour,
+    };
+    usageEvents.push(accepted);
+    return { status: "Accepted", accepted };
+  }
+
+  const usageView = ({ hour: _h, ...view }: SimUsageEvent): MsUsageEventResult => view;
+
   const SUB_PATH = /^\/api\/saas\/subscriptions\/([^/]+)$/;
   const SUB_ACTION = (action: string) => new RegExp(`^/api/saas/subscriptions/([^/]+)/${action}$`);
   const OP_PATH = /^\/api\/saas\/subscriptions\/([^/]+)\/operations\/([^/]+)$/;
@@ -292,6 +348,32 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     port: options.port,
     faultBody: (status) => ({ message: `Injected ${status}` }),
     routes: [
+      api("usage-event", "POST", "/api/usageEvent", (req) => {
+        const judged = meter(req.json());
+        if (judged.status === "Accepted") return json(200, usageView(judged.accepted!), req);
+        if (judged.status === "Duplicate") {
+          const conflict: MsMeteringError = { additionalInfo: { acceptedMessage: { ...usageView(judged.accepted!), status: "Duplicate" } }, message: judged.message, code: "Conflict" };
+          return json(409, conflict, req);
+        }
+        const refused: MsMeteringError = { message: "One or more errors have occurred.", target: "usageEventRequest", details: [{ message: judged.message, target: judged.target, code: judged.status }], code: "BadArgument" };
+        return json(400, refused, req);
+      }),
+      api("batch-usage-event", "POST", "/api/batchUsageEvent", (req) => {
+        const events = req.json<{ request?: unknown[] }>()?.request;
+        if (!Array.isArray(events)) return json(400, { message: "The request body must be {\"request\": [...]}", code: "BadArgument" }, req);
+        if (events.length > MAX_USAGE_BATCH) return json(400, { message: `A batch takes at most ${MAX_USAGE_BATCH} events`, code: "BadArgument" }, req);
+        const result = events.map((raw): MsUsageEventResult => {
+          const judged = meter(raw);
+          if (judged.status === "Accepted") return usageView(judged.accepted!);
+          const e = (raw ?? {}) as MsUsageEventResult;
+          const echo = { resourceId: e.resourceId, quantity: e.quantity, dimension: e.dimension, effectiveStartTime: e.effectiveStartTime, planId: e.planId, messageTime: now().toISOString() };
+          if (judged.status === "Duplicate") {
+            return { ...echo, status: "Duplicate", error: { additionalInfo: { acceptedMessage: { ...usageView(judged.accepted!), status: "Duplicate" } }, message: judged.message, code: "Conflict" } };
+          }
+          return { ...echo, status: judged.status, error: { message: judged.message, target: judged.target, code: judged.status } };
+        });
+        return json(200, { count: result.length, result }, req);
+      }),
       tokenRoute("token-v1", /^\/[^/]+\/oauth2\/token$/, false),
       tokenRoute("token-v2", /^\/[^/]+\/oauth2\/v2\.0\/token$/, true),
       { name: "jwks", method: "GET", path: /^\/[^/]+\/discovery\/v2\.0\/keys$/, handle: () => ({ status: 200, body: { keys: [jwk] } }) },
@@ -414,6 +496,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     ...handle,
     subscriptions,
     operations,
+    usageEvents,
     jwksUrl: `${selfUrl}/${tenant}/discovery/v2.0/keys`,
     issuer,
     purchaseToken(subscriptionId: string) {
