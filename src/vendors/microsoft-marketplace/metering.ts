@@ -28,8 +28,8 @@ export function meteringResult(event: MeteredUsage, status: MeteringStatus, rawS
   return { event, status, rawStatus, usageEventId, message, errorCode };
 }
 
-/** UTC to the second, as the service's samples write it. */
-function hourText(d: Date): string {
+/** UTC to the second, as the service's samples write it (the hour is the caller's: the service dedupes per hour). */
+function utcText(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -39,7 +39,7 @@ export function usageEventBody(events: MeteredUsage[], batch = false): string {
     resourceId: e.subscriptionKey,
     quantity: new LosslessNumber(e.quantity.toFixed()),
     dimension: e.dimension,
-    effectiveStartTime: hourText(e.effectiveStartTime),
+    effectiveStartTime: utcText(e.effectiveStartTime),
     planId: e.planId,
   }));
   return stringify(batch ? { request: wire } : wire[0]) ?? "";
