@@ -58,6 +58,12 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
       variables.subscriptionId = "paste a SUBSCRIBED per-seat subscription id from MarketplaceSubscriptions";
       variables.quantity = 42;
     }
+    if (text.includes("$units")) {
+      variables.planId = "paste that subscription's plan";
+      variables.dimension = "storage-gb";
+      variables.units = "2.5";
+      variables.hour = new Date(Math.floor(now / 3_600_000) * 3_600_000).toISOString();
+    }
     if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
     if (text.includes("$input") && sandbox) {
       variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };
