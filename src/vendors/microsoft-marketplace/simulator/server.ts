@@ -293,7 +293,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     if (start < t - 24 * 3_600_000 || start > t) return { status: "Expired", message: "Usage must be within the last 24 hours", target: "effectiveStartTime" };
     const hour = Math.floor(start / 3_600_000);
     const before = usageEvents.find((u) => u.resourceId === resourceId && u.dimension === dimension && u.hour === hour);
-    if (before) return { status: "Duplicate", accepted: before, message: "This usage event already exist." };
+    if (before) return { status: "Duplicate", accepted: before, message: "This usage event already exists." };
     const accepted: SimUsageEvent = {
       usageEventId: randomUUID(),
       status: "Accepted",
