@@ -404,7 +404,11 @@ export class MarketplaceMeteringResolver {
     const checked = events.map((e, i) => ({ index: i, ...usageEvent(ctx, e, `events[${i}]`) }));
     // One run of batches per connection; the answers go back in the order sent.
     const byConnection = new Map<string, typeof checked>();
-    for (const c of checked) byConnection.set(c.connectionId, [...(byConnection.get(c.connectionId) ?? []), c]);
+    for (const c of checked) {
+      const group = byConnection.get(c.connectionId);
+      if (group) group.push(c);
+      else byConnection.set(c.connectionId, [c]);
+    }
     const out: MarketplaceUsageResult[] = new Array(events.length);
     for (const [connectionId, group] of byConnection) {
       const results = await group[0].saas.reportUsageBatch(ctx.call, group.map((g) => g.event));

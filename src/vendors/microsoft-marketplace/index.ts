@@ -15,7 +15,7 @@ import type { UpstreamRequest, UpstreamResponse } from "../../http/upstream";
 import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
-import { meteringResult, meteringStatusOf, usageEventBody } from "./metering";
+import { meteringMessage, meteringResult, meteringStatusOf, usageEventBody } from "./metering";
 import { MARKETPLACE_API_VERSION, MARKETPLACE_RESOURCE, MAX_USAGE_BATCH, type MsBatchUsageResult, type MsMeteringError, type MsOperation, type MsPlan, type MsResolved, type MsSubscription, type MsSubscriptionPage, type MsUsageEventResult } from "./wire";
 
 export interface MarketplaceWebhookConfig {
@@ -252,13 +252,12 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       if (res.status === 409) {
         const conflict = body<MsMeteringError>(res.text, "duplicate answer");
         const accepted = conflict?.additionalInfo?.acceptedMessage;
-        return meteringResult(event, "DUPLICATE", accepted?.status ?? "Duplicate", accepted?.usageEventId ?? null, conflict?.message ?? null);
+        return meteringResult(event, "DUPLICATE", accepted?.status ?? "Duplicate", accepted?.usageEventId ?? null, meteringMessage(conflict));
       }
       if (res.status === 400) {
         const refused = body<MsMeteringError>(res.text, "refusal");
-        const detail = refused?.details?.[0];
-        const raw = detail?.code ?? refused?.code ?? "BadArgument";
-        return meteringResult(event, meteringStatusOf(raw), raw, null, detail?.message ?? refused?.message ?? null);
+        const raw = refused?.details?.[0]?.code ?? refused?.code ?? "BadArgument";
+        return meteringResult(event, meteringStatusOf(raw), raw, null, meteringMessage(refused));
       }
       const accepted = body<MsUsageEventResult>(res.text, "usage event answer");
       if (!accepted?.usageEventId) throw new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id }, "The accepted usage event has no usageEventId");
@@ -292,7 +291,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
             return;
           }
           const raw = r.status ?? "";
-          out.push(meteringResult(event, meteringStatusOf(raw), raw, r.usageEventId ?? r.error?.additionalInfo?.acceptedMessage?.usageEventId ?? null, r.error?.details?.[0]?.message ?? r.error?.message ?? null));
+          out.push(meteringResult(event, meteringStatusOf(raw), raw, r.usageEventId ?? r.error?.additionalInfo?.acceptedMessage?.usageEventId ?? null, meteringMessage(r.error)));
         });
       }
       return out;

@@ -5,6 +5,7 @@
  */
 import { LosslessNumber, stringify } from "lossless-json";
 import type { MeteredUsage, MeteringResult, MeteringStatus } from "../../domain/connector";
+import type { MsMeteringError } from "./wire";
 
 const STATUSES: Record<string, MeteringStatus> = {
   accepted: "ACCEPTED",
@@ -22,6 +23,11 @@ const STATUSES: Record<string, MeteringStatus> = {
 /** The service's status (any casing, padded or not) as the gateway's; UNKNOWN for one it never documented. */
 export function meteringStatusOf(raw: string): MeteringStatus {
   return STATUSES[raw.trim().toLowerCase()] ?? "UNKNOWN";
+}
+
+/** The service's reason, from its error body (the first detail says most), or null. */
+export function meteringMessage(error: MsMeteringError | undefined): string | null {
+  return error?.details?.[0]?.message ?? error?.message ?? null;
 }
 
 export function meteringResult(event: MeteredUsage, status: MeteringStatus, rawStatus: string, usageEventId: string | null, message: string | null, errorCode: string | null = null): MeteringResult {

@@ -251,7 +251,7 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
   const problems: string[] = [];
   const facts = new PartnerLineFacts();
   let lineNumber = 0;
-  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
+  const gunzip = gunzipStream();
   body.on("error", (err) => gunzip.destroy(err));
   // The store keeps the blob as it came; the gunzipped text is only counted, and restored when paged.
   body.on("data", (chunk: Buffer) => part.keep(chunk));
@@ -314,6 +314,9 @@ export async function ingestBlob(blobName: string, body: Readable, part: LinePar
  */
 export const GUNZIP_CHUNK = 256 * 1024;
 
+/** The gunzip the reader streams blobs through, and the store restores them with. */
+const gunzipStream = () => createGunzip({ chunkSize: GUNZIP_CHUNK });
+
 export interface InvoiceBlob {
   name: string;
   open(): Promise<Readable>;
@@ -327,7 +330,7 @@ export async function readInvoiceBlobs(
   blobs: InvoiceBlob[],
   options: { codec: LineCodec; memoryLimit: number; concurrency: number },
 ): Promise<LineStoreResult & { problems: string[] }> {
-  const writer = new LineStoreWriter({ codec: options.codec, inflate: () => createGunzip({ chunkSize: GUNZIP_CHUNK }), lineTotals: true, memoryLimit: options.memoryLimit });
+  const writer = new LineStoreWriter({ codec: options.codec, inflate: gunzipStream, lineTotals: true, memoryLimit: options.memoryLimit });
   const parts = blobs.map((b) => writer.part(b.name));
   const problems: string[][] = new Array(blobs.length);
   let next = 0;

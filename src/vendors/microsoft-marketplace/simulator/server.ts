@@ -310,6 +310,8 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
   }
 
   const usageView = ({ hour: _h, ...view }: SimUsageEvent): MsUsageEventResult => view;
+  /** A duplicate's error: the event accepted first for that hour, marked Duplicate (409 body, or a batch item's error). */
+  const duplicateOf = (accepted: SimUsageEvent, message?: string): MsMeteringError => ({ additionalInfo: { acceptedMessage: { ...usageView(accepted), status: "Duplicate" } }, message, code: "Conflict" });
 
   const SUB_PATH = /^\/api\/saas\/subscriptions\/([^/]+)$/;
   const SUB_ACTION = (action: string) => new RegExp(`^/api/saas/subscriptions/([^/]+)/${action}$`);
@@ -352,8 +354,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
         const judged = meter(req.json());
         if (judged.status === "Accepted") return json(200, usageView(judged.accepted!), req);
         if (judged.status === "Duplicate") {
-          const conflict: MsMeteringError = { additionalInfo: { acceptedMessage: { ...usageView(judged.accepted!), status: "Duplicate" } }, message: judged.message, code: "Conflict" };
-          return json(409, conflict, req);
+          return json(409, duplicateOf(judged.accepted!, judged.message), req);
         }
         const refused: MsMeteringError = { message: "One or more errors have occurred.", target: "usageEventRequest", details: [{ message: judged.message, target: judged.target, code: judged.status }], code: "BadArgument" };
         return json(400, refused, req);
@@ -368,7 +369,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
           const e = (raw ?? {}) as MsUsageEventResult;
           const echo = { resourceId: e.resourceId, quantity: e.quantity, dimension: e.dimension, effectiveStartTime: e.effectiveStartTime, planId: e.planId, messageTime: now().toISOString() };
           if (judged.status === "Duplicate") {
-            return { ...echo, status: "Duplicate", error: { additionalInfo: { acceptedMessage: { ...usageView(judged.accepted!), status: "Duplicate" } }, message: judged.message, code: "Conflict" } };
+            return { ...echo, status: "Duplicate", error: duplicateOf(judged.accepted!, judged.message) };
           }
           return { ...echo, status: judged.status, error: { message: judged.message, target: judged.target, code: judged.status } };
         });
