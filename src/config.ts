@@ -375,6 +375,24 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   return parseConfig(raw, env);
 }
 
+function nonNegativeMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new ConfigError([`${name}: "${raw}" is not a number of milliseconds`]);
+  return ms;
+}
+
+/** SHUTDOWN_GRACE_MS: how long a stopping gateway lets requests in flight finish (default 5 s). */
+export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
+  return nonNegativeMs(env, "SHUTDOWN_GRACE_MS", 5_000);
+}
+
+/** SANDBOX_LATENCY_MS: every sandbox simulator answers this much later, to see the gateway with slow vendors. */
+export function sandboxLatencyMs(env: NodeJS.ProcessEnv = process.env): number {
+  return nonNegativeMs(env, "SANDBOX_LATENCY_MS", 0);
+}
+
 export function listenAddress(env: NodeJS.ProcessEnv = process.env): { port: number; host: string } {
   const port = env.PORT === undefined || env.PORT === "" ? 4000 : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: "${env.PORT}" is not a port number`]);

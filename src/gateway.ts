@@ -49,6 +49,8 @@ export interface GatewayOptions {
   sandbox?: { devToken: string };
   /** Operations shown in the playground. */
   examples?: ExampleOperation[];
+  /** How long stop() lets requests in flight finish before it closes their connections (default 5 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface Gateway {
@@ -83,6 +85,32 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * Stops accepting connections and lets the responses in flight finish within `graceMs`; then closes
+ * whatever is left. Keep-alive sockets are closed as soon as their response is done, rather than
+ * idling until keepAliveTimeout.
+ */
+async function drainHttp(server: Server, inFlight: Set<ServerResponse>, graceMs: number): Promise<"drained" | "cut"> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const release = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader("connection", "close");
+    res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+  };
+  for (const res of inFlight) release(res);
+  // A request that still arrives on an open keep-alive socket is served, and its socket closed after.
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => release(res));
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<"grace over">((resolve) => {
+    timer = setTimeout(() => resolve("grace over"), graceMs);
+  });
+  const outcome = await Promise.race([closed, graceOver]);
+  clearTimeout(timer);
+  if (outcome !== "grace over") return "drained";
+  server.closeAllConnections();
+  await closed;
+  return "cut";
+}
+
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
@@ -101,6 +129,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     schema: await buildGatewaySchema(),
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race it and stop Apollo under requests in flight.
+    stopOnTerminationSignals: false,
     formatError,
     plugins: [
       // Our own playground replaces Apollo's landing page (which loads from a CDN); HTTP cache hints are not used.
@@ -216,7 +246,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const inFlight = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
     handle(req, res).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
@@ -238,11 +271,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     registry,
     connectors,
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
-      await dispatcher.close();
-      await cache.disconnect();
+      // In order: nothing new comes in and what is in flight finishes, then what those requests used.
+      let http: "drained" | "cut" = "cut";
+      const steps: Array<[name: string, run: () => Promise<void>]> = [
+        ["http", async () => void (http = await drainHttp(server, inFlight, options.shutdownGraceMs ?? 5_000))],
+        ["apollo", () => apollo.stop()],
+        // Requests cut at the end of the grace may still wait on a vendor: their calls are abandoned.
+        ["upstream", () => (http === "drained" ? dispatcher.close() : dispatcher.destroy())],
+        ["cache", () => cache.disconnect()],
+      ];
+      for (const [name, run] of steps) {
+        try {
+          await run();
+        } catch (err) {
+          logger.warn({ step: name, err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "stop step failed");
+        }
+      }
     },
   };
 }

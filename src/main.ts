@@ -3,7 +3,7 @@
  * and stops cleanly on SIGINT/SIGTERM.
  */
 import "reflect-metadata";
-import { ConfigError, listenAddress, loadConfigFile } from "./config";
+import { ConfigError, listenAddress, loadConfigFile, sandboxLatencyMs, shutdownGraceMs } from "./config";
 import { createGateway, type Gateway } from "./gateway";
 import { exampleOperations } from "./graphql/examples";
 import { createLogger } from "./logger";
@@ -13,6 +13,7 @@ import KeyvRedis from "@keyv/redis";
 async function main(): Promise<void> {
   const logger = createLogger();
   const { port, host } = listenAddress();
+  const graceMs = shutdownGraceMs();
   const configPath = process.env.GATEWAY_CONFIG;
   let sandbox: Sandbox | undefined;
   let gateway: Gateway;
@@ -24,16 +25,18 @@ async function main(): Promise<void> {
       logger,
       port,
       host,
+      shutdownGraceMs: graceMs,
       cacheStore: config.redisUrl ? new KeyvRedis(config.redisUrl) : undefined,
     });
     logger.info({ url: gateway.graphqlUrl, connections: config.connections.map((c) => c.id) }, "gateway listening");
   } else {
-    sandbox = await startSandbox();
+    sandbox = await startSandbox({ latencyMs: sandboxLatencyMs() });
     gateway = await createGateway({
       config: sandbox.config,
       logger,
       port,
       host,
+      shutdownGraceMs: graceMs,
       sandbox: { devToken: sandbox.devToken },
       examples: exampleOperations(Date.now(), {
         distributorConnectionId: SANDBOX_CONNECTIONS.keeperDistributor,
@@ -58,11 +61,20 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting without waiting");
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, "stopping");
+    logger.info({ signal, graceMs }, "stopping");
+    // Should a close step hang anyway, the process still ends, and says it did not stop cleanly.
+    setTimeout(() => {
+      logger.error("stop did not finish in time: exiting");
+      process.exit(1);
+    }, graceMs + 5_000).unref();
     await gateway.stop();
     await sandbox?.close();
+    logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

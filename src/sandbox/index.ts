@@ -61,6 +61,8 @@ export interface SandboxOptions {
   now?: () => Date;
   /** Extra configuration merged into the generated one (TTLs, upstream settings). */
   overrides?: Record<string, unknown>;
+  /** Every simulator answers this much later (SANDBOX_LATENCY_MS in `npm start`). */
+  latencyMs?: number;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -159,6 +161,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     expiresIn: "30d",
   });
   const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex, marketplace, partnerBilling];
+  if (options.latencyMs) for (const s of simulators) s.faults.setLatency(options.latencyMs);
   return {
     config,
     callerSecret,

@@ -31,6 +31,16 @@ export const ANY_ROUTE = "*";
 
 export class FaultQueue {
   private readonly queues = new Map<string, Fault[]>();
+  private standingDelayMs = 0;
+
+  /** Every request of the simulator waits this long before it is answered (on top of a queued delayMs); 0 ends it. */
+  setLatency(ms: number): void {
+    this.standingDelayMs = ms;
+  }
+
+  get latencyMs(): number {
+    return this.standingDelayMs;
+  }
 
   /** Queue `fault` for the next request of `route` (or ANY_ROUTE); `.times(n)` repeats it n times in all. */
   next(route: string, fault: Fault): { times(n: number): void } {
@@ -236,7 +246,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const simReq = new SimRequest(routeName, method, url.pathname, url.searchParams, req.headers, rawBody);
 
     const fault = route ? faults.take(route.name) : undefined;
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    const delayMs = faults.latencyMs + (fault?.delayMs ?? 0);
+    if (delayMs > 0) await sleep(delayMs);
     if (fault?.hang) {
       record.outcome = "hang";
       return; // the socket is destroyed by the client's timeout or by close()
