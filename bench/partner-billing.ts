@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { request } from "undici";
-import type { ConnectionInfo } from "../src/domain/model";
+import type { ConnectionInfo, ReportedTotals } from "../src/domain/model";
 import { GUNZIP_CHUNK, partnerLineCodec, readInvoiceBlobs } from "../src/vendors/microsoft-partner-billing/lines";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -30,12 +30,17 @@ const period = { year: 2026, month: 10 };
  * indexes, then the aggregates and the reconciliation (readInvoiceBlobs is what the connector's
  * download calls).
  */
+/** The invoice's totals, one per currency (never added across currencies). */
+function totalsText(reported: ReportedTotals): string {
+  return reported.byCurrency.map((c) => `${c.total?.toFixed() ?? "-"} ${c.currency}`).join(", ");
+}
+
 async function gatewayPath(blobs: Array<{ name: string; open: () => Promise<Readable> }>) {
   const codec = partnerLineCodec(info, "partner", period, "bench");
   const read = await readInvoiceBlobs(blobs, { codec, memoryLimit: 10_000, concurrency: 1 });
   const store = read.store!;
   const groups = store.aggregates("COMPANY").length + store.aggregates("PRODUCT").length + store.aggregates("CHARGE_TYPE").length;
-  const result = { lines: store.size, problems: read.problems.length, groups, total: read.reported.total!.toFixed(), balanced: store.reconciliation.balanced };
+  const result = { lines: store.size, problems: read.problems.length, groups, total: totalsText(read.reported), balanced: store.reconciliation.balanced };
   store.dispose();
   return result;
 }
@@ -134,7 +139,7 @@ export async function runPartnerBillingBench(): Promise<string[]> {
   deadline.cancel();
   statement.store?.dispose();
   await dispatcher.close();
-  const streamed = { total: statement.reported.total!.toFixed() };
+  const streamed = { total: totalsText(statement.reported) };
 
   // 2. The same gzip blobs from memory: the gateway's path against a bare gunzip + JSON.parse loop.
   const blobs: Buffer[] = [];

@@ -21,12 +21,14 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { Readable, type Transform } from "node:stream";
 import { promisify } from "node:util";
-import type { AggregateDimension, LineAggregate } from "../domain/aggregate";
+import { aggregateOf, type AggregateDimension, type LineAggregate } from "../domain/aggregate";
+import type { CurrencyTotals } from "../domain/currency-totals";
 import { ExactSum, scaledOrNaN, toDecimal, type ExactInput } from "../domain/exact-sum";
 import type { LineFilter, StoredLines } from "../domain/line-source";
 import { Dec } from "../domain/money";
 import type { ExternalId, InvoiceLineRecord, ReportedTotals } from "../domain/model";
 import { lineTotalDifference, MAX_LINE_DIFFERENCES, totalsDifferences, type Reconciliation, type ReconciliationDifference } from "../domain/reconcile";
+import type { ReportedCurrencyTotals } from "../domain/model";
 
 const DIR = join(tmpdir(), `billing-gateway-lines-${process.pid}`);
 let cleanupRegistered = false;
@@ -386,7 +388,8 @@ export class LineStoreWriter {
     const { amount, tax, total } = f;
     if (tax !== null) combo.tax.add(tax);
     if (total !== null) combo.total.add(total);
-    if (amount === null) {
+    // A line without a currency carries no money (the connector refuses amounts without one).
+    if (amount === null || f.currency === null) {
       this.withoutAmount++;
       return;
     }
@@ -407,6 +410,7 @@ export class LineStoreWriter {
       companyKey: f.companyKey,
       companyName: f.companyName,
       productKey: f.productKey,
+      currency: f.currency,
       lineId: this.options.codec.lineId(part.name, part.lineNumbers.arr[index]),
     });
     if (!d) return;
@@ -443,49 +447,57 @@ export class LineStoreWriter {
     }
   }
 
-  private reportedTotals(combos: Combo[]): ReportedTotals {
-    const subtotal = new ExactSum();
-    const tax = new ExactSum();
-    const total = new ExactSum();
+  /** Per currency (in the order they first appear), the sums of these combinations; lines without a currency are in none. */
+  private perCurrency(combos: Iterable<Combo>, lines: (c: Combo) => number): CurrencyTotals[] {
+    const sums = new Map<number, { lines: number; amount: ExactSum; tax: ExactSum; total: ExactSum }>();
     for (const c of combos) {
-      subtotal.merge(c.amount);
-      tax.merge(c.tax);
-      total.merge(c.total);
+      if (this.currencies.labels[c.currency] === null) continue;
+      let s = sums.get(c.currency);
+      if (!s) sums.set(c.currency, (s = { lines: 0, amount: new ExactSum(), tax: new ExactSum(), total: new ExactSum() }));
+      s.lines += lines(c);
+      s.amount.merge(c.amount);
+      s.tax.merge(c.tax);
+      s.total.merge(c.total);
     }
-    return { subtotal: subtotal.value(), tax: tax.value(), total: total.value(), groups: [] };
+    return [...sums.entries()].map(([cur, s]) => ({
+      currency: this.currencies.labels[cur]!,
+      lines: s.lines,
+      amount: s.amount.valueOrNull(),
+      tax: s.tax.valueOrNull(),
+      total: s.total.valueOrNull(),
+    }));
+  }
+
+  /** The vendor's own per-line figures added up, per currency: the statement's reported totals. */
+  private reportedTotals(combos: Combo[]): ReportedTotals {
+    const byCurrency: ReportedCurrencyTotals[] = this.perCurrency(combos, (c) => c.lines)
+      .filter((t) => t.amount !== null || t.tax !== null || t.total !== null)
+      .map((t) => ({ currency: t.currency, subtotal: t.amount, tax: t.tax, total: t.total }));
+    return { byCurrency, groups: [] };
   }
 
   private aggregates(combos: Combo[], by: AggregateDimension): LineAggregate[] {
-    const groups = new Map<number, { combo: Combo; lines: number; quantity: ExactSum; amount: ExactSum; tax: ExactSum; total: ExactSum; mixed: boolean }>();
+    const groups = new Map<number, { combos: Combo[]; lines: number; quantity: ExactSum }>();
     for (const combo of combos) {
       const k = by === "COMPANY" ? combo.company : by === "PRODUCT" ? combo.product : combo.charge;
       let g = groups.get(k);
-      if (!g) groups.set(k, (g = { combo, lines: 0, quantity: new ExactSum(), amount: new ExactSum(), tax: new ExactSum(), total: new ExactSum(), mixed: false }));
+      if (!g) groups.set(k, (g = { combos: [], lines: 0, quantity: new ExactSum() }));
+      g.combos.push(combo);
       g.lines += combo.lines;
       g.quantity.merge(combo.quantity);
-      g.amount.merge(combo.amount);
-      g.tax.merge(combo.tax);
-      g.total.merge(combo.total);
-      if (combo.currency !== g.combo.currency) g.mixed = true;
     }
     return [...groups.entries()].map(([k, g]) => {
-      const currency = this.currencies.labels[g.combo.currency];
       const key = by === "COMPANY" ? this.companies.keys[k] : by === "PRODUCT" ? this.products.keys[k] : this.charges.keys[k];
       const label = by === "COMPANY" ? this.companies.labels[k] : by === "PRODUCT" ? this.products.labels[k] : null;
-      const money = g.mixed
-        ? { amount: null, tax: null, total: null, currency: null }
-        : { amount: g.amount.valueOrNull(), tax: g.tax.valueOrNull(), total: g.total.valueOrNull(), currency };
-      return { key: key === PARTNER_COMPANY ? "(partner)" : key, label, lines: g.lines, quantity: g.quantity.value(), ...money };
+      return aggregateOf(key === PARTNER_COMPANY ? "(partner)" : key, label, g.lines, g.quantity.value(), this.perCurrency(g.combos, (c) => c.lines));
     });
   }
 
   private reconciliation(combos: Combo[], reported: ReportedTotals): Reconciliation {
-    const linesTotal = new ExactSum();
-    for (const c of combos) linesTotal.merge(c.amount);
-    const computed = linesTotal.value();
+    const linesTotals = this.perCurrency(combos, (c) => c.amount.count).filter((t) => t.lines > 0);
     const differences = this.differences.sort((a, b) => a.rank - b.rank).map((x) => x.d);
-    differences.push(...totalsDifferences(reported, computed));
-    return { balanced: differences.length === 0 && this.moreDifferences === 0, linesTotal: computed, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.moreDifferences };
+    differences.push(...totalsDifferences(reported, linesTotals));
+    return { balanced: differences.length === 0 && this.moreDifferences === 0, linesTotals, linesWithoutAmount: this.withoutAmount, differences, moreDifferences: this.moreDifferences };
   }
 
   private build(count: number, combos: Combo[], reported: ReportedTotals): LineStore {
@@ -572,11 +584,8 @@ export class LineStoreWriter {
     };
     const memo = new Map<AggregateDimension, LineAggregate[]>();
     let reconciliation: Reconciliation | undefined;
-    const currencies = this.currencies;
-    const firstCurrency = currencies.labels[currencies.first.indexOf(Math.min(...currencies.first))] ?? null;
     return {
       size: count,
-      firstCurrency,
       get diskBytes() {
         return disposed ? 0 : self.kept.size + restore.text.size;
       },

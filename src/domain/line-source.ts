@@ -27,8 +27,6 @@ export interface LineSource {
 /** Lines kept out of memory, with what was computed while they streamed in. */
 export interface StoredLines extends LineSource {
   readonly size: number;
-  /** The first line's currency (known without reading a line back). */
-  readonly firstCurrency: string | null;
   aggregates(by: AggregateDimension): LineAggregate[];
   readonly reconciliation: Reconciliation;
   dispose(): void;

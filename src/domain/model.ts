@@ -181,6 +181,13 @@ export interface InvoiceLineRecord {
   quantity: Decimal;
   unit: string | null;
   unitPrice: Decimal | null;
+  /**
+   * The unit price's currency where it is not the line's (Partner Center prices in the pricing currency
+   * and bills in the billing currency); undefined or null means the line's own currency.
+   */
+  unitPriceCurrency?: string | null;
+  /** The rate that turns the unit price's currency into the line's, where the vendor gives one. */
+  exchangeRate?: ExchangeRate | null;
   /** Null where the vendor gives no amount; never guessed. Pre-tax. */
   amount: Decimal | null;
   /** Tax on the line and the line's total, where the vendor reports them per line (Microsoft). */
@@ -200,12 +207,29 @@ export interface InvoiceLineRecord {
   source: LineSource;
 }
 
-/** Totals as the vendor reports them, to be reconciled against the lines. */
-export interface ReportedTotals {
+/** A vendor's conversion rate between two currencies, as it reports it (never computed by the gateway). */
+export interface ExchangeRate {
+  from: string;
+  to: string;
+  /** One unit of `from` is `rate` units of `to`. */
+  rate: Decimal;
+  /** The day the rate is of (ISO date), where the vendor says. */
+  date: string | null;
+}
+
+/** The vendor's own figures in one currency. */
+export interface ReportedCurrencyTotals {
+  currency: string;
   subtotal: Decimal | null;
   tax: Decimal | null;
   total: Decimal | null;
-  groups: Array<{ companyKey: string | null; companyName: string | null; total: Decimal | null }>;
+}
+
+/** Totals as the vendor reports them, to be reconciled against the lines: one set per currency, never added across. */
+export interface ReportedTotals {
+  /** One entry per currency the vendor reports figures in (Keeper: the statement's one); empty when it reports none (Webex). */
+  byCurrency: ReportedCurrencyTotals[];
+  groups: Array<{ companyKey: string | null; companyName: string | null; currency: string | null; total: Decimal | null }>;
 }
 
 export interface StatementRecord {
@@ -213,7 +237,10 @@ export interface StatementRecord {
   vendor: Vendor;
   partnerKey: string;
   period: BillingPeriod;
-  /** Null for usage-only statements (no money). */
+  /**
+   * The statement's one currency; null for usage-only statements (no money) and for statements whose
+   * lines are in several currencies (see `reported.byCurrency` and the reconciliation's per-currency sums).
+   */
   currency: string | null;
   documentId: string;
   lines: InvoiceLineRecord[];

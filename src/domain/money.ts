@@ -2,6 +2,7 @@
  * Exact decimals for money and quantities. Every amount is a decimal.js `Decimal` built from the
  * vendor's text; JS numbers never carry money. On the wire (GraphQL) decimals travel as strings.
  */
+import { code as iso4217 } from "currency-codes";
 import { Decimal } from "decimal.js";
 
 /** A private Decimal constructor: enough precision for any billing figure, half-up rounding like the vendors. */
@@ -53,6 +54,24 @@ export function sumMoney(values: Money[], currency: string): Money {
     if (v.currency !== currency) throw new Error(`cannot add ${v.currency} to ${currency}`);
   }
   return money(sum(values.map((v) => v.amount)), currency);
+}
+
+/**
+ * The currency's ISO 4217 minor unit (2 for USD and EUR, 0 for JPY, 3 for KWD), or null for a code
+ * ISO does not list (its amounts are then written as they are).
+ */
+export function minorUnit(currency: string): number | null {
+  const digits = iso4217(currency.toUpperCase())?.digits;
+  return typeof digits === "number" && digits >= 0 ? digits : null;
+}
+
+/**
+ * A money amount as text at its currency's minor unit (`7060187.90`, not `7060187.9`), as PSA imports
+ * expect. Padding only: an amount with more decimals than the minor unit keeps them all (never rounded).
+ */
+export function moneyText(amount: Decimal, currency: string): string {
+  const digits = minorUnit(currency);
+  return digits === null ? amount.toFixed() : amount.toFixed(Math.max(digits, amount.decimalPlaces()));
 }
 
 /** Half-up rounding to cents, as Keeper computes avgMonthlyCost (keeper.md: arithmetic). */

@@ -17,6 +17,7 @@ import { formatBillingPeriod } from "../domain/period";
 import { aggregateLines, type AggregateDimension, type LineAggregate } from "../domain/aggregate";
 import { ArrayLineSource, type LineSource } from "../domain/line-source";
 import { reconcile, type Reconciliation } from "../domain/reconcile";
+import { CurrencyTotalsAccumulator, type CurrencyTotals } from "../domain/currency-totals";
 import { globalId } from "./ids";
 
 export type PartnerNode = PartnerRecord & { id: string; source: Provenance | null };
@@ -39,6 +40,8 @@ export type InvoiceNode = StatementRecord & {
   source: Provenance;
   reconciliation(): Reconciliation;
   aggregates(by: AggregateDimension): LineAggregate[];
+  /** The lines' money per currency (every line with a currency, with or without an amount). */
+  currencyTotals(): CurrencyTotals[];
   /** The lines, from memory or from the statement's compact store. */
   lineSource(): LineSource;
 };
@@ -86,8 +89,22 @@ export function lineNode(record: InvoiceLineRecord, source: Provenance): LineNod
   return { ...rest, lineKey: record.id, id: globalId("line", record.connectionId, record.id), sourceDocument: document, source };
 }
 
+/** Per-currency sums of groups that partition the lines (the charge-type aggregates of a stored statement). */
+function mergeCurrencyTotals(groups: LineAggregate[]): CurrencyTotals[] {
+  const merged = new Map<string, CurrencyTotals>();
+  const add = (a: CurrencyTotals["amount"], b: CurrencyTotals["amount"]) => (a === null ? b : b === null ? a : a.plus(b));
+  for (const g of groups) {
+    for (const t of g.byCurrency) {
+      const m = merged.get(t.currency);
+      merged.set(t.currency, m ? { currency: t.currency, lines: m.lines + t.lines, amount: add(m.amount, t.amount), tax: add(m.tax, t.tax), total: add(m.total, t.total) } : { ...t });
+    }
+  }
+  return [...merged.values()];
+}
+
 export function invoiceNode(statement: StatementRecord, source: Provenance): InvoiceNode {
   let memo: Reconciliation | undefined;
+  let totals: CurrencyTotals[] | undefined;
   const store = statement.store;
   return {
     ...statement,
@@ -95,6 +112,14 @@ export function invoiceNode(statement: StatementRecord, source: Provenance): Inv
     source,
     reconciliation: () => (memo ??= store ? store.reconciliation : reconcile(statement)),
     aggregates: (by) => (store ? store.aggregates(by) : aggregateLines(statement.lines, by)),
+    currencyTotals: () =>
+      (totals ??= store
+        ? mergeCurrencyTotals(store.aggregates("CHARGE_TYPE"))
+        : (() => {
+            const acc = new CurrencyTotalsAccumulator();
+            for (const l of statement.lines) acc.add(l.currency, l.amount, l.tax, l.total);
+            return acc.result();
+          })()),
     lineSource: () => store ?? new ArrayLineSource(statement.lines),
   };
 }

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { buildSchema } from "type-graphql";
 import type { GraphQLSchema } from "graphql";
-import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
+import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { CustomerResolver } from "./resolvers/customer.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
@@ -20,6 +20,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       UsageResolver,
       InvoiceLineResolver,
       InvoiceResolver,
+      MoneyResolver,
       SubscriptionResolver,
       LifecycleResolver,
       BillingReportResolver,

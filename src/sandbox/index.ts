@@ -150,6 +150,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           { kind: "microsoft.customerId", value: billingCustomers()[1].id },
         ],
       },
+      {
+        // Billed by Microsoft in EUR and by Keeper in USD: its month has a total per currency.
+        id: "contoso-pharma",
+        name: "Contoso Pharma GmbH",
+        externalIds: [
+          { kind: "keeper.companyId", value: keeperCompanyId(51003) },
+          { kind: "webex.customerExternalId", value: "PSA-1003" },
+          { kind: "microsoft.customerId", value: billingCustomers()[2].id },
+        ],
+      },
     ],
     ...options.overrides,
   });

@@ -30,6 +30,30 @@ describe("customers across vendors", () => {
     expect(sum(microsoft.map((l: any) => new Dec(l.amount.amount))).toFixed()).toMatch(/^-?\d+(\.\d{1,2})?$/);
   });
 
+  it("adds up one customer's month per currency: Keeper's USD and Microsoft's EUR are never added together", async () => {
+    const res = await t.gql(
+      `query($p: BillingPeriod!) { customer(id: "contoso-pharma") {
+         totals(period: $p) { lines linesWithoutAmount byCurrency { currency lines subtotal { amount currency } tax { amount currency } total { amount currency } } }
+         invoiceLines(period: $p, first: 500) { totalCount nodes { vendor currency amount { amount } tax { amount } total { amount } } } } }`,
+      { p: lastMonth() },
+    );
+    expect(res.body.errors).toBeUndefined();
+    const { totals, invoiceLines } = res.body.data!.customer;
+    const lines = invoiceLines.nodes as any[];
+    expect(invoiceLines.totalCount).toBe(lines.length);
+    expect(totals.lines).toBe(lines.length);
+    expect(totals.linesWithoutAmount).toBe(lines.filter((l) => l.amount === null).length);
+    expect(totals.linesWithoutAmount).toBeGreaterThan(0); // Webex usage: no money
+    expect(totals.byCurrency.map((c: any) => c.currency).sort()).toEqual(["EUR", "USD"]);
+    expect(new Set(lines.filter((l) => l.vendor === "MICROSOFT").map((l) => l.currency))).toEqual(new Set(["EUR"]));
+    expect(new Set(lines.filter((l) => l.vendor === "KEEPER").map((l) => l.currency))).toEqual(new Set(["USD"]));
+    for (const c of totals.byCurrency) {
+      const own = lines.filter((l) => l.currency === c.currency && l.amount !== null);
+      expect(c.lines).toBe(lines.filter((l) => l.currency === c.currency).length);
+      expect(c.subtotal).toEqual({ amount: sum(own.map((l) => new Dec(l.amount.amount))).toFixed(2), currency: c.currency });
+    }
+  });
+
   it("filters Query.invoiceLines by customer, and rejects an unknown one before any upstream call", async () => {
     const res = await t.gql(`query($p: BillingPeriod!) { invoiceLines(period: $p, filter: { customerId: "kestrel-logistics", vendor: WEBEX }) { totalCount nodes { vendor } } }`, { p: lastMonth() });
     expect(res.body.errors).toBeUndefined();

@@ -1,4 +1,4 @@
-import { Dec, decimalFromText, decimalToText, roundCents, sum, sumMoney, money } from "../../src/domain/money";
+import { Dec, decimalFromText, decimalToText, minorUnit, moneyText, roundCents, sum, sumMoney, money } from "../../src/domain/money";
 import { formatBillingPeriod, isClosedPeriod, parseBillingPeriod, periodBounds, previousPeriod } from "../../src/domain/period";
 
 describe("exact decimals", () => {
@@ -16,6 +16,19 @@ describe("exact decimals", () => {
     for (const bad of ["", "1,5", "NaN", "Infinity", "0x10", "1.2.3", " "]) {
       expect(() => decimalFromText(bad)).toThrow();
     }
+  });
+
+  it("writes money at its currency's ISO 4217 minor unit, padding but never rounding", () => {
+    expect(moneyText(new Dec("7060187.9"), "USD")).toBe("7060187.90");
+    expect(moneyText(new Dec("0"), "EUR")).toBe("0.00");
+    expect(moneyText(new Dec("-0.5"), "eur")).toBe("-0.50");
+    expect(moneyText(new Dec("1200"), "JPY")).toBe("1200");
+    expect(moneyText(new Dec("1.5"), "KWD")).toBe("1.500");
+    // More decimals than the minor unit (a sum of prorated amounts) are kept: exact, not rounded.
+    expect(moneyText(new Dec("49.3512"), "USD")).toBe("49.3512");
+    // A code ISO does not list is written as it is.
+    expect(moneyText(new Dec("1.5"), "XTS1")).toBe("1.5");
+    expect([minorUnit("USD"), minorUnit("JPY"), minorUnit("BHD"), minorUnit("nope")]).toEqual([2, 0, 3, null]);
   });
 
   it("refuses to add different currencies", () => {

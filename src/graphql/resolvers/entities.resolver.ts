@@ -2,7 +2,9 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
 import type { AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
-import { moneyOrNull } from "../../domain/money";
+import type { Decimal } from "decimal.js";
+import type { CurrencyTotals } from "../../domain/currency-totals";
+import { Dec, money, moneyOrNull, moneyText } from "../../domain/money";
 import { AggregateDimension, UnbilledPeriod } from "../types/enums";
 import { VendorError } from "../../domain/errors";
 import type { BillingPeriod } from "../../domain/period";
@@ -25,7 +27,8 @@ import {
 } from "../nodes";
 import { DEFAULT_PAGE_SIZE, pageAt, pageOffset, paginate, type Page } from "../pagination";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
-import { Connection, Money, Provenance } from "../types/common.type";
+import { DecimalScalar } from "../scalars/decimal.scalar";
+import { Connection, CurrencyTotal, ExchangeRate, Money, Provenance, UnitPrice } from "../types/common.type";
 import {
   Invoice,
   InvoiceAggregate,
@@ -222,9 +225,18 @@ export class InvoiceLineResolver {
     return productNode(connectorFor(ctx, line.connectionId).productFor(line.productKey, line.description));
   }
 
-  @FieldResolver(() => Money, { nullable: true })
+  @FieldResolver(() => UnitPrice, { nullable: true, description: "In the currency the vendor prices in, which may differ from the line's currency (see exchangeRate)." })
   unitPrice(@Root() line: LineNode) {
-    return moneyOrNull(line.unitPrice, line.currency);
+    return moneyOrNull(line.unitPrice, line.unitPriceCurrency ?? line.currency);
+  }
+
+  @FieldResolver(() => ExchangeRate, {
+    nullable: true,
+    description: "The vendor's rate from the unit price's currency to the line's (Partner Center PCToBCExchangeRate); null where the vendor gives none.",
+  })
+  exchangeRate(@Root() line: LineNode) {
+    const r = line.exchangeRate;
+    return r ? { fromCurrency: r.from, toCurrency: r.to, rate: r.rate, date: r.date } : null;
   }
 
   @FieldResolver(() => Money, { nullable: true, description: "Pre-tax amount; null where the vendor gives none (never guessed)." })
@@ -279,30 +291,63 @@ export class InvoiceResolver {
       subtotal: moneyOrNull(g.amount, g.currency),
       tax: moneyOrNull(g.tax, g.currency),
       total: moneyOrNull(g.total, g.currency),
+      totals: g.byCurrency.map(currencyTotal),
     }));
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: "Subtotal as the vendor reports it." })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: "The statement's currency when all its figures are in one; null for a usage-only statement and for one in several currencies (see currencies and totals).",
+  })
+  currency(@Root() invoice: InvoiceNode): string | null {
+    const currencies = invoiceCurrencies(invoice);
+    return currencies.length === 1 ? currencies[0] : null;
+  }
+
+  @FieldResolver(() => [String], { description: "Every currency the statement's figures and lines are in (ISO 4217), in the order they first appear." })
+  currencies(@Root() invoice: InvoiceNode): string[] {
+    return invoiceCurrencies(invoice);
+  }
+
+  @FieldResolver(() => [CurrencyTotal], { description: "Subtotal, tax and total as the vendor reports them, one entry per currency (never added across currencies)." })
+  totals(@Root() invoice: InvoiceNode) {
+    const lines = invoice.currencyTotals();
+    return invoiceCurrencies(invoice).map((currency) => {
+      const r = invoice.reported.byCurrency.find((x) => x.currency === currency);
+      return {
+        currency,
+        lines: lines.find((t) => t.currency === currency)?.lines ?? 0,
+        subtotal: moneyOrNull(r?.subtotal ?? null, currency),
+        tax: moneyOrNull(r?.tax ?? null, currency),
+        total: moneyOrNull(r?.total ?? null, currency),
+      };
+    });
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: "Subtotal as the vendor reports it; null when the statement is in several currencies (see totals)." })
   subtotal(@Root() invoice: InvoiceNode) {
-    return moneyOrNull(invoice.reported.subtotal, invoice.currency);
+    return reportedFigure(invoice, "subtotal");
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: "Tax as the vendor reports it." })
+  @FieldResolver(() => Money, { nullable: true, description: "Tax as the vendor reports it; null when the statement is in several currencies (see totals)." })
   tax(@Root() invoice: InvoiceNode) {
-    return moneyOrNull(invoice.reported.tax, invoice.currency);
+    return reportedFigure(invoice, "tax");
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: "Total as the vendor reports it." })
+  @FieldResolver(() => Money, { nullable: true, description: "Total as the vendor reports it; null when the statement is in several currencies (see totals)." })
   total(@Root() invoice: InvoiceNode) {
-    return moneyOrNull(invoice.reported.total, invoice.currency);
+    return reportedFigure(invoice, "total");
   }
 
   @FieldResolver(() => Reconciliation)
   reconciliation(@Root() invoice: InvoiceNode) {
     const r = invoice.reconciliation();
+    const currencies = invoiceCurrencies(invoice);
+    const only = currencies.length === 1 ? currencies[0] : null;
     return {
       balanced: r.balanced,
-      linesTotal: moneyOrNull(r.linesTotal, invoice.currency),
+      linesTotal: only === null ? null : money(r.linesTotals.find((t) => t.currency === only)?.amount ?? new Dec(0), only),
+      linesTotals: r.linesTotals.map((t) => money(t.amount ?? new Dec(0), t.currency)),
       linesWithoutAmount: r.linesWithoutAmount,
       differences: r.differences.map((d) => ({
         ...d,
@@ -310,6 +355,37 @@ export class InvoiceResolver {
         lineId: d.lineId === null ? null : globalId("line", invoice.connectionId, d.lineId),
       })),
     };
+  }
+}
+
+/** Every currency of a statement: the vendor's figures', then its lines'; the statement's own when it has neither. */
+function invoiceCurrencies(invoice: InvoiceNode): string[] {
+  const set = new Set(invoice.reported.byCurrency.map((r) => r.currency));
+  for (const t of invoice.currencyTotals()) set.add(t.currency);
+  if (set.size === 0 && invoice.currency !== null) set.add(invoice.currency);
+  return [...set];
+}
+
+/** One of the vendor's figures when the statement is in one currency: never one currency's figure for a mixed statement. */
+function reportedFigure(invoice: InvoiceNode, which: "subtotal" | "tax" | "total") {
+  const currencies = invoiceCurrencies(invoice);
+  if (currencies.length !== 1) return null;
+  const r = invoice.reported.byCurrency.find((x) => x.currency === currencies[0]);
+  return moneyOrNull(r?.[which] ?? null, currencies[0]);
+}
+
+export function currencyTotal(t: CurrencyTotals) {
+  return { currency: t.currency, lines: t.lines, subtotal: moneyOrNull(t.amount, t.currency), tax: moneyOrNull(t.tax, t.currency), total: moneyOrNull(t.total, t.currency) };
+}
+
+/** Every Money leaves at its currency's minor unit, whoever built it. */
+@Resolver(() => Money)
+export class MoneyResolver {
+  @FieldResolver(() => DecimalScalar, {
+    description: "Written at the currency's ISO 4217 minor unit (\"7060187.90\" for USD, \"1200\" for JPY); never rounded: an amount with more decimals keeps them.",
+  })
+  amount(@Root() m: { amount: Decimal; currency: string }): string {
+    return moneyText(m.amount, m.currency);
   }
 }
 

@@ -228,21 +228,36 @@ export async function invoiceLinesAcross(
   page: PageArgs,
   filter?: InvoiceLineFilter | null,
 ): Promise<Page<LineNode>> {
+  const offset = pageOffset(page.after);
+  const sources = await lineSourcesAcross(ctx, info, period, filter);
+  if (!sources) return paginate([], page.first, page.after);
+  const { total, items } = await pageAcross(sources.map((s) => ({ source: s.invoice.lineSource(), filter: s.filter })), offset, page.first ?? DEFAULT_PAGE_SIZE);
+  return pageAt(items.map(({ sourceIndex, line }) => lineNode(line, sources[sourceIndex].invoice.source)), offset, total);
+}
+
+/**
+ * The statements of the month that hold lines matching the filter, each with the filter its lines are
+ * read with; null when the filter can match nothing (a company id of another kind).
+ */
+export async function lineSourcesAcross(
+  ctx: GatewayContext,
+  info: GraphQLResolveInfo,
+  period: BillingPeriod,
+  filter?: InvoiceLineFilter | null,
+): Promise<Array<{ invoice: InvoiceNode; filter: LineFilter }> | null> {
   const customer = filter?.customerId ? ctx.customers.get(filter.customerId) : undefined;
   if (filter?.customerId && !customer) throw new BadUserInputError(`Unknown customer "${filter.customerId.slice(0, 64)}"`);
   const company = filter?.companyId ? parsedAs(filter.companyId, "company") : null;
-  if (filter?.companyId && !company) return paginate([], page.first, page.after);
+  if (filter?.companyId && !company) return null;
   const partnerId = company ? undefined : filter?.partnerId;
   const partners = company
     ? [await findPartner(ctx, company.connectionId, company.keys[0])].filter((p): p is PartnerNode => p !== null)
     : await partnersInScope(ctx, info, { ...filter, partnerId });
-  // Each statement's lines stay where they are (memory or a compact store); one page is read across them.
+  // Each statement's lines stay where they are (memory or a compact store); pages are read across them.
   const invoices = await gather(ctx, info, partners.map((p) => async () => {
     const inv = await statementOf(ctx, info, p, period);
     return inv ? [inv] : [];
   }));
   const lineFilter: LineFilter = { ...(company ? { companyKey: company.keys[1] } : {}), ...(customer ? { externalIds: customer.externalIds } : {}) };
-  const offset = pageOffset(page.after);
-  const { total, items } = await pageAcross(invoices.map((inv) => ({ source: inv.lineSource(), filter: lineFilter })), offset, page.first ?? DEFAULT_PAGE_SIZE);
-  return pageAt(items.map(({ sourceIndex, line }) => lineNode(line, invoices[sourceIndex].source)), offset, total);
+  return invoices.map((invoice) => ({ invoice, filter: lineFilter }));
 }

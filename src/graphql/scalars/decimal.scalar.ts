@@ -6,12 +6,16 @@ function bad(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 }
 
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
 /** Exact decimal numbers as strings on the wire ("2387.74"); never a JS float. */
 export const DecimalScalar = new GraphQLScalarType({
   name: "Decimal",
   description: 'An exact decimal number, as a string (e.g. "2387.74"). Money and quantities are never floats.',
   serialize(value: unknown): string {
     if (value instanceof Decimal) return decimalToText(value);
+    // Plain decimal text passes as it is: money is padded to its currency's minor unit before it gets here.
+    if (typeof value === "string" && PLAIN_DECIMAL.test(value)) return value;
     if (typeof value === "string" && isDecimalText(value)) return decimalToText(decimalFromText(value));
     throw new GraphQLError("Decimal cannot represent a non-decimal value");
   },

@@ -31,11 +31,55 @@ export class ExternalId {
 
 @ObjectType({ description: "An exact amount in one currency." })
 export class Money {
-  @Field(() => DecimalScalar)
+  @Field(() => DecimalScalar, {
+    description: "Written at the currency's ISO 4217 minor unit (\"7060187.90\" for USD, \"1200\" for JPY); never rounded: an amount with more decimals keeps them.",
+  })
   amount!: unknown;
 
   @Field(() => String, { description: "ISO 4217 code." })
   currency!: string;
+}
+
+@ObjectType({ description: "A unit price in its own currency, at the vendor's exact precision (not padded nor rounded to the minor unit)." })
+export class UnitPrice {
+  @Field(() => DecimalScalar)
+  amount!: unknown;
+
+  @Field(() => String, { description: "ISO 4217 code: the currency the vendor prices in, which may differ from the line's (see InvoiceLine.exchangeRate)." })
+  currency!: string;
+}
+
+@ObjectType({ description: "A vendor's rate from one currency to another, as the vendor reports it (the gateway never converts)." })
+export class ExchangeRate {
+  @Field(() => String, { description: "ISO 4217 code of the unit price's currency." })
+  fromCurrency!: string;
+
+  @Field(() => String, { description: "ISO 4217 code of the line's currency." })
+  toCurrency!: string;
+
+  @Field(() => DecimalScalar, { description: "One unit of fromCurrency is this many units of toCurrency." })
+  rate!: unknown;
+
+  @Field(() => String, { nullable: true, description: "The day the rate is of (ISO date), where the vendor says." })
+  date!: string | null;
+}
+
+@ObjectType({ description: "Figures in one currency. A total exists per currency: amounts of two currencies are never added." })
+export class CurrencyTotal {
+  @Field(() => String, { description: "ISO 4217 code." })
+  currency!: string;
+
+  @Field(() => Int, { description: "Lines in this currency." })
+  lines!: number;
+
+  @Field(() => Money, { nullable: true, description: "Pre-tax; null where there is no figure in this currency." })
+  subtotal!: Money | null;
+
+  @Field(() => Money, { nullable: true })
+  tax!: Money | null;
+
+  @Field(() => Money, { nullable: true })
+  total!: Money | null;
 }
 
 @ObjectType({ description: "A vendor field with no place in the model, kept rather than dropped." })

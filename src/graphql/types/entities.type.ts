@@ -5,7 +5,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { DecimalScalar } from "../scalars/decimal.scalar";
-import { Attribute, ExternalId, Money, Provenance } from "./common.type";
+import { Attribute, CurrencyTotal, ExternalId, Money, Provenance } from "./common.type";
 import { RelayConnection } from "./connection.factory";
 import { PartnerRole, ProductCategory, ReconciliationKind, SubscriptionStatus, Vendor } from "./enums";
 
@@ -151,7 +151,10 @@ export class InvoiceLine extends VendorObject {
   @Field(() => String, { nullable: true })
   unit!: string | null;
 
-  @Field(() => String, { nullable: true, description: "Null where the vendor reports usage without money (Webex)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The currency of amount, tax and total (the billing currency); null where the vendor reports usage without money (Webex). unitPrice carries its own.",
+  })
   currency!: string | null;
 
   @Field(() => String, { nullable: true, description: "The vendor's subscription id, when it gives one." })
@@ -184,6 +187,9 @@ export class ReconciliationDifference {
   @Field(() => ReconciliationKind)
   kind!: string;
 
+  @Field(() => String, { nullable: true, description: "The currency of reported, computed and difference." })
+  currency!: string | null;
+
   @Field(() => ID, { nullable: true })
   companyId!: string | null;
 
@@ -193,7 +199,7 @@ export class ReconciliationDifference {
   @Field(() => ID, { nullable: true })
   lineId!: string | null;
 
-  @Field(() => DecimalScalar, { nullable: true })
+  @Field(() => DecimalScalar, { nullable: true, description: "Null where the vendor reports no figure in this currency to check the lines against." })
   reported!: unknown;
 
   @Field(() => DecimalScalar)
@@ -211,10 +217,16 @@ export class Reconciliation {
   @Field(() => Boolean, { description: "True when every reported figure equals what the lines add up to." })
   balanced!: boolean;
 
-  @Field(() => Money, { nullable: true, description: "Exact sum of the line amounts; null for a statement without money (usage only)." })
+  @Field(() => Money, {
+    nullable: true,
+    description: "Exact sum of the line amounts when they are all in one currency; null for a statement without money (usage only) and for one whose lines are in several currencies (see linesTotals).",
+  })
   linesTotal!: Money | null;
 
-  @Field(() => Int, { description: "Lines with no amount from the vendor (not in linesTotal)." })
+  @Field(() => [Money], { description: "Exact sum of the line amounts, one per currency, in the order the currencies first appear." })
+  linesTotals!: Money[];
+
+  @Field(() => Int, { description: "Lines with no amount (or no currency) from the vendor: in no sum." })
   linesWithoutAmount!: number;
 
   @Field(() => [ReconciliationDifference])
@@ -226,8 +238,7 @@ export class Invoice extends VendorObject {
   @Field(() => BillingPeriodScalar)
   period!: unknown;
 
-  @Field(() => String, { nullable: true, description: "Null for a usage-only statement." })
-  currency!: string | null;
+  // currency, currencies and the totals: InvoiceResolver (they depend on the lines' currencies).
 
   @Field(() => String)
   documentId!: string;
@@ -279,12 +290,15 @@ export class InvoiceAggregate {
   @Field(() => DecimalScalar)
   quantity!: unknown;
 
-  @Field(() => Money, { nullable: true, description: "Pre-tax; null without money or across currencies." })
+  @Field(() => Money, { nullable: true, description: "Pre-tax; null without money, and when the group's lines are in several currencies (see totals)." })
   subtotal!: Money | null;
 
-  @Field(() => Money, { nullable: true })
+  @Field(() => Money, { nullable: true, description: "Null without money, and across currencies." })
   tax!: Money | null;
 
-  @Field(() => Money, { nullable: true })
+  @Field(() => Money, { nullable: true, description: "Null without money, and across currencies." })
   total!: Money | null;
+
+  @Field(() => [CurrencyTotal], { description: "The group's money, one entry per currency." })
+  totals!: CurrencyTotal[];
 }

@@ -190,6 +190,7 @@ export function mapStatement(
       const companyName = optionalString(item.companyName);
       groups.push({
         companyKey: isPartner ? null : companyId,
+        currency,
         companyName,
         total: optionalDecimalAt(item.total ?? item.totalCost, `${path}.total`),
       });
@@ -239,10 +240,15 @@ export function mapStatement(
       documentId,
       lines,
       reported: {
-        subtotal: optionalDecimalAt(usage.subTotal, "usage.subTotal"),
-        tax: optionalDecimalAt(usage.tax, "usage.tax"),
-        // keeper.md: the real sample says `total`, the schema sample `totalCost`; accept both.
-        total: optionalDecimalAt(usage.total ?? usage.totalCost, "usage.total"),
+        byCurrency: [
+          {
+            currency,
+            subtotal: optionalDecimalAt(usage.subTotal, "usage.subTotal"),
+            tax: optionalDecimalAt(usage.tax, "usage.tax"),
+            // keeper.md: the real sample says `total`, the schema sample `totalCost`; accept both.
+            total: optionalDecimalAt(usage.total ?? usage.totalCost, "usage.total"),
+          },
+        ].filter((r) => r.subtotal !== null || r.tax !== null || r.total !== null),
         groups,
       },
       lineAmountRule: "ROUND_HALF_UP_CENTS",

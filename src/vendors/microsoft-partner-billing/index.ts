@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CallContext, VendorConnector } from "../../domain/connector";
+import { singleCurrency } from "../../domain/currency-totals";
 import { BadUserInputError, VendorError } from "../../domain/errors";
 import type { StoredLines } from "../../domain/line-source";
 import type { ConnectionInfo, InvoiceLineRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
@@ -250,7 +251,8 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
       const parsed = await invoiceFor(call, period);
       if (!parsed) return { value: null, source: localProvenance(info, deps) };
       const { lines, problems, eTag, store, reported } = parsed.value;
-      const currency = lines[0]?.currency ?? store?.firstCurrency ?? null;
+      // Customers may be billed in different currencies: the invoice has one currency only when all its lines do.
+      const currency = singleCurrency(reported.byCurrency.map((c) => c.currency));
       return {
         value: {
           connectionId: info.id,

@@ -89,8 +89,13 @@ function day(v: unknown): string | null {
 const MODEL_KEYS = new Set([
   "customerid", "customername", "customerdomainname", "customercountry", "productid", "skuid", "productname",
   "chargetype", "effectiveunitprice", "billablequantity", "subtotal", "taxtotal", "total", "currency",
-  "chargestartdate", "chargeenddate", "subscriptionid", "unittype",
+  "chargestartdate", "chargeenddate", "subscriptionid", "unittype", "pricingcurrency", "pctobcexchangerate", "pctobcexchangeratedate",
 ]);
+
+/** A line's money must say its currency: an amount with none would be added to some other currency's. */
+function checkCurrency(currency: string | null, ...amounts: unknown[]): void {
+  if (currency === null && amounts.some((a) => a !== null)) throw new Error("amounts without a Currency");
+}
 
 export function toInvoiceLine(
   info: ConnectionInfo,
@@ -107,6 +112,14 @@ export function toInvoiceLine(
   if (domain) externalIds.push({ kind: "microsoft.domain", value: domain });
   const quantity = dec(f.get("billablequantity")) ?? dec(f.get("quantity"));
   if (quantity === null) throw new Error("no BillableQuantity or Quantity");
+  const currency = str(f.get("currency"));
+  const amount = dec(f.get("subtotal"));
+  const tax = dec(f.get("taxtotal"));
+  const total = dec(f.get("total"));
+  checkCurrency(currency, amount, tax, total);
+  // Unit prices are in the pricing currency; Subtotal, TaxTotal and Total in the billing currency (Currency).
+  const pricingCurrency = str(f.get("pricingcurrency")) ?? currency;
+  const rate = dec(f.get("pctobcexchangerate"));
   const line: InvoiceLineRecord = {
     id: `${info.id}|${documentId}|${rowRef}`,
     connectionId: info.id,
@@ -121,10 +134,12 @@ export function toInvoiceLine(
     quantity,
     unit: str(f.get("unittype")) ?? "license",
     unitPrice: dec(f.get("effectiveunitprice")),
-    amount: dec(f.get("subtotal")),
-    tax: dec(f.get("taxtotal")),
-    total: dec(f.get("total")),
-    currency: str(f.get("currency")),
+    unitPriceCurrency: pricingCurrency,
+    exchangeRate: rate !== null && pricingCurrency !== null && currency !== null ? { from: pricingCurrency, to: currency, rate, date: day(f.get("pctobcexchangeratedate")) } : null,
+    amount,
+    tax,
+    total,
+    currency,
     chargeStart: day(f.get("chargestartdate")) ?? "",
     chargeEnd: day(f.get("chargeenddate")) ?? "",
     chargeType: str(f.get("chargetype")) ?? "unknown",
@@ -213,6 +228,7 @@ export class PartnerLineFacts implements LineFacts {
     this.productKey = `${str(this.get(F.ProductId)) ?? "?"}:${str(this.get(F.SkuId)) ?? "?"}`;
     this.chargeType = str(this.get(F.ChargeType)) ?? "unknown";
     this.currency = str(this.get(F.Currency));
+    checkCurrency(this.currency, this.amount, this.tax, this.total);
     return this;
   }
 

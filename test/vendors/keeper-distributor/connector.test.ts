@@ -106,11 +106,11 @@ describe("endpoints", () => {
     expect(JSON.parse(sim.calls.last("current-usage")!.body)).toEqual({ vendorInternalId: "qamspnfl-001" });
     const month = await c.getStatement(callContext(stack), "qamspnfl-001", { year: 2025, month: 8 });
     expect(JSON.parse(sim.calls.last("monthly-usage")!.body)).toEqual({ vendorInternalId: "qamspnfl-001", month: "08", year: "2025" });
-    expect(month.value!.reported.total!.toFixed()).toBe("2387.74");
+    expect(month.value!.reported.byCurrency.map((c) => [c.currency, c.total!.toFixed()])).toEqual([["USD", "2387.74"]]);
     // An account whose body says totalCost rather than total reconciles too.
     const other = await c.getStatement(callContext(stack), "contoso-004", { year: 2026, month: 3 });
     expect(sim.calls.last("monthly-usage")!.outcome).toBe(200);
-    expect(other.value!.reported.total).not.toBeNull();
+    expect(other.value!.reported.byCurrency[0].total).not.toBeNull();
     expect(reconcile(other.value!).balanced).toBe(true);
   });
 

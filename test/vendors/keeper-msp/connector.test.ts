@@ -39,9 +39,9 @@ describe("keeper-msp connector", () => {
   it("asks monthly usage with an integer month without leading zero and a 4-digit year", async () => {
     const { value } = await connector(KEEPER_MSP_SANDBOX_TOKEN).getStatement(callContext(stack), KEEPER_MSP_SELF, { year: 2025, month: 8 });
     expect(sim.calls.last("billing-usage")!.query).toEqual({ month: "8", year: "2025" });
-    expect(value!.reported.total!.toFixed()).toBe("2387.74");
+    expect(value!.reported.byCurrency.map((c) => [c.currency, c.total!.toFixed()])).toEqual([["USD", "2387.74"]]);
     expect(reconcile(value!)).toMatchObject({ balanced: true });
-    expect(reconcile(value!).linesTotal.toFixed()).toBe("2387.74");
+    expect(reconcile(value!).linesTotals.map((t) => [t.currency, t.amount!.toFixed()])).toEqual([["USD", "2387.74"]]);
   });
 
   it("reconciles generated months exactly too", async () => {

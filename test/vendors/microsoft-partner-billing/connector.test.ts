@@ -68,10 +68,20 @@ describe("export flow", () => {
     // Exact decimals, and the invoice reconciles: every line's total is its subtotal + tax.
     const r = reconcile(value!);
     expect(r.differences).toEqual([]);
-    expect(value!.reported.total!.equals(sum(value!.lines.map((l) => l.total!)))).toBe(true);
+    // Totals per billing currency: the EUR customer's lines are never added to the USD ones.
+    expect(value!.reported.byCurrency.map((c) => c.currency)).toEqual(["USD", "EUR"]);
+    for (const c of value!.reported.byCurrency) {
+      expect(c.total!.equals(sum(value!.lines.filter((l) => l.currency === c.currency).map((l) => l.total!)))).toBe(true);
+    }
+    expect(value!.currency).toBeNull(); // mixed: no one currency for the invoice
     expect(value!.lines.some((l) => !l.quantity.isInteger())).toBe(true);
-    const eur = value!.lines.find((l) => l.attributes.some((a) => a.name === "PricingCurrency" && a.value === "EUR"));
-    expect(eur?.attributes.find((a) => a.name === "PCToBCExchangeRate")?.value).toBe("1.0831");
+    // Unit prices are in the pricing currency (USD), amounts in the billing currency (EUR), linked by the vendor's rate.
+    const eur = value!.lines.find((l) => l.currency === "EUR")!;
+    expect(eur.unitPriceCurrency).toBe("USD");
+    expect(eur.exchangeRate).toEqual({ from: "USD", to: "EUR", rate: new Dec("0.9233"), date: "2025-06-01" });
+    expect(eur.attributes.map((a) => a.name)).not.toContain("PricingCurrency"); // modelled, not repeated as an attribute
+    const usd = value!.lines.find((l) => l.currency === "USD")!;
+    expect([usd.unitPriceCurrency, usd.exchangeRate?.rate.toFixed()]).toEqual(["USD", "1"]);
   });
 
   it("serves a second query from the parsed invoice without a new export, and joins a running one", async () => {
@@ -160,9 +170,13 @@ describe("export flow", () => {
     expect((await store.page({ companyKey: customer, chargeType: "cycleCharge" }, 1, 3)).map((l) => l.id)).toEqual(ofCustomer.slice(1, 4).map((l) => l.id));
     // Computed while streaming: the same figures as from memory.
     expect(store.reconciliation.balanced).toBe(true);
-    expect(stored.reported.total!.equals(inMemory.reported.total!)).toBe(true);
-    const totalOf = (aggs: Array<{ total: { toFixed(): string } | null }>) => sum(aggs.map((a) => new Dec(a.total!.toFixed())));
-    expect(totalOf(store.aggregates("COMPANY")).equals(inMemory.reported.total!)).toBe(true);
+    const text = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+    expect(text(stored.reported)).toEqual(text(inMemory.reported));
+    // Each customer is billed in one currency: its aggregate's total, added per currency, gives the invoice's.
+    for (const c of inMemory.reported.byCurrency) {
+      const ofCurrency = store.aggregates("COMPANY").filter((a) => a.currency === c.currency);
+      expect(sum(ofCurrency.map((a) => a.total!)).equals(c.total!)).toBe(true);
+    }
     await c.invalidate("all");
     await expect(store.page({}, 0, 1)).rejects.toThrow();
   });

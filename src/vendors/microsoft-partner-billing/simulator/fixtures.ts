@@ -1,6 +1,7 @@
 /**
- * Deterministic CSP invoice reconciliation lines: several customers (one billed in a second pricing
- * currency), licences with prorated new and cancelled seats, credits, promotions. Lines are generated
+ * Deterministic CSP invoice reconciliation lines: several customers (one, in Germany, billed in EUR
+ * for prices set in USD, so every invoice is in two currencies), licences with prorated new and
+ * cancelled seats, credits, promotions. Lines are generated
  * lazily, so a 1,000,000-line invoice streams without sitting in memory.
  */
 import { Dec, roundCents } from "../../../domain/money";
@@ -11,9 +12,16 @@ export interface BillingCustomer {
   name: string;
   domain: string;
   country: string;
+  /** The currency the customer's lines are billed in (`Currency`). */
+  billingCurrency: string;
+  /** The currency unit prices are set in (`PricingCurrency`). */
   pricingCurrency: string;
-  /** Pricing currency → billing currency (USD). */
+  /** Pricing currency → billing currency (`PCToBCExchangeRate`). */
   rate: string;
+  /** The day of the rate (`PCToBCExchangeRateDate`). */
+  rateDate: string;
+  /** Sales tax or VAT on the subtotal. */
+  taxRate: string;
 }
 
 const PRODUCTS = [
@@ -41,8 +49,11 @@ export function billingCustomers(count = 8): BillingCustomer[] {
       name,
       domain: `${name.toLowerCase().replace(/[^a-z]+/g, "")}.onmicrosoft.com`,
       country: eur ? "DE" : "US",
-      pricingCurrency: eur ? "EUR" : "USD",
-      rate: eur ? "1.0831" : "1",
+      billingCurrency: eur ? "EUR" : "USD",
+      pricingCurrency: "USD",
+      rate: eur ? "0.9233" : "1",
+      rateDate: "2025-06-01",
+      taxRate: eur ? "0.19" : "0.0825",
     };
   });
 }
@@ -90,7 +101,7 @@ export function* invoiceLines(spec: InvoiceSpec, from = 0, to = spec.lines): Gen
     const effective = promo ? unitPrice.times("0.85").toDecimalPlaces(4) : unitPrice;
     const sign = credit ? -1 : 1;
     const subtotal = roundCents(effective.times(billable).times(customer.rate)).times(sign);
-    const tax = customer.country === "US" ? roundCents(subtotal.times("0.0825")) : new Dec(0);
+    const tax = roundCents(subtotal.times(customer.taxRate));
     const total = subtotal.plus(tax);
     const chargeStart = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), from));
     const line: Record<string, unknown> = {
@@ -111,7 +122,7 @@ export function* invoiceLines(spec: InvoiceSpec, from = 0, to = spec.lines): Gen
       Subtotal: Number(subtotal.toFixed()),
       TaxTotal: Number(tax.toFixed()),
       Total: Number(total.toFixed()),
-      Currency: "USD",
+      Currency: customer.billingCurrency,
       PricingCurrency: customer.pricingCurrency,
       PCToBCExchangeRate: Number(customer.rate),
       PublisherName: "Microsoft Corporation",
@@ -136,6 +147,7 @@ export function* invoiceLines(spec: InvoiceSpec, from = 0, to = spec.lines): Gen
         SubscriptionDescription: product.name,
         UnitType: "Licenses",
         BillingFrequency: "Monthly",
+        PCToBCExchangeRateDate: `${customer.rateDate}T00:00:00Z`,
         MeterDescription: "",
       });
     }
