@@ -59,7 +59,7 @@ export interface UpstreamRequest {
   /** Route name for logs and metrics, e.g. "monthly-usage". */
   route: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /** A vendor path, joined to the connection's base URL. */
+  /** A vendor path, joined to the connection's base URL. Build any path holding input or vendor data with `pathOf`. */
   path: string;
   /** An absolute URL the vendor handed out (a signed download link, a next-page link): used as is instead of `path`. */
   url?: string;
@@ -71,6 +71,29 @@ export interface UpstreamRequest {
   idempotent: boolean;
   /** Non-2xx statuses that are the vendor's answer, not a failure (a metering 409 Duplicate): returned with their body. */
   answers?: number[];
+}
+
+/** A path the upstream layer refuses to send: it would not reach the resource it names. */
+export class UnsafePathError extends Error {
+  constructor(what: string) {
+    super(`Refused to call a vendor path: ${what}`);
+    this.name = "UnsafePathError";
+  }
+}
+
+/** One path segment, percent-encoded; "", "." and ".." are refused (a URL would drop or climb them). */
+export function pathSegment(value: string): string {
+  if (value === "" || value === "." || value === "..") throw new UnsafePathError(`"${value}" cannot be a path segment`);
+  return encodeURIComponent(value);
+}
+
+/**
+ * The one way to build a vendor path from values: `prefix` is a constant path kept as written, each of
+ * `segments` becomes exactly one percent-encoded segment, so a `/`, `?`, `#`, `%` or `..` in an id can
+ * never change which resource is called. `pathOf("/saas/subscriptions", id, "operations", operationId)`.
+ */
+export function pathOf(prefix: string, ...segments: string[]): string {
+  return [prefix.endsWith("/") ? prefix.slice(0, -1) : prefix, ...segments.map(pathSegment)].join("/");
 }
 
 export interface UpstreamResponse {
@@ -148,7 +171,11 @@ export class Upstream {
     } else {
       // Paths are absolute vendor paths; any path prefix of the base URL is kept in front of them.
       url = new URL(this.target.baseUrl);
-      url.pathname = joinPath(url.pathname, req.path);
+      const path = joinPath(url.pathname, req.path);
+      url.pathname = path;
+      // The URL parser resolves dot segments and rewrites some characters: a path it changed is not the
+      // one the connector meant, so it is not sent.
+      if (url.pathname !== path) throw new UnsafePathError(`${req.route} path is not a plain path`);
     }
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
     const log = call.logger.child({

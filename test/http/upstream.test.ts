@@ -1,5 +1,5 @@
 import { createDeadline } from "../../src/http/deadline";
-import { createDispatcher, DEFAULT_HTTP_SETTINGS, parseRetryAfter, Upstream, type HttpSettings } from "../../src/http/upstream";
+import { createDispatcher, DEFAULT_HTTP_SETTINGS, parseRetryAfter, pathOf, UnsafePathError, Upstream, type HttpSettings } from "../../src/http/upstream";
 import { VendorError } from "../../src/domain/errors";
 import { makeScope } from "../../src/auth/caller";
 import { startSimulator, type SimulatorHandle } from "../../src/simulator-kit";
@@ -121,6 +121,23 @@ describe("Upstream", () => {
   it("never logs credentials", () => {
     expect(logLines.length).toBeGreaterThan(5);
     expect(logLines.join("\n")).not.toContain("sup3r-secret-token-value");
+  });
+});
+
+describe("vendor paths", () => {
+  const at = (path: string) => ({ route: "any", method: "GET" as const, path, idempotent: true, answers: [404] });
+
+  it("sends each value as one percent-encoded segment: the vendor sees the value, not another path", async () => {
+    await upstream.send(call(), at(pathOf("/thing/", "../../admin", "a/b?c#d%e f")));
+    expect(sim.calls.list().map((c) => ({ path: c.path, query: c.query }))).toEqual([{ path: "/thing/..%2F..%2Fadmin/a%2Fb%3Fc%23d%25e%20f", query: {} }]);
+  });
+
+  it("refuses a segment that a URL would drop or climb, and any path the URL parser would rewrite, with no call", async () => {
+    for (const segment of ["..", ".", ""]) expect(() => pathOf("/thing", segment)).toThrow(UnsafePathError);
+    for (const path of ["/thing/../admin", "/thing/%2e%2E/admin", "/thing/.%2e", "/thing/a\\b", "/thing/a b"]) {
+      await expect(upstream.send(call(), at(path))).rejects.toThrow(UnsafePathError);
+    }
+    expect(sim.calls.count()).toBe(0);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * Checks every argument of the operation before execution starts, so bad input fails the whole request
- * with BAD_USER_INPUT and no upstream call is made: connection ids the caller may not see, malformed
- * global ids, billing periods in the future, page sizes and cursors. (Scalars already reject malformed
- * periods and decimals during validation.)
+ * with BAD_USER_INPUT (HTTP 400) and no upstream call is made: connection ids the caller may not see,
+ * malformed global ids, ids not of their vendor's shape, billing periods in the future, page sizes and
+ * cursors. Literals and variables, top-level arguments and fields of input objects and lists, all get the
+ * same checks. (Scalars already reject malformed periods and decimals during validation or coercion.)
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getNamedType,
+  getVariableValues,
   getNullableType,
   isInputObjectType,
   isListType,
@@ -20,6 +22,7 @@ import { scopeAllows } from "../../domain/connector";
 import { BadUserInputError } from "../../domain/errors";
 import { formatBillingPeriod, periodIndex, periodOf, type BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
+import { checkIdKeys, checkStringId } from "../../vendors/id-shapes";
 import { parseGlobalId, type IdType } from "../ids";
 import { checkFirst, decodeCursor } from "../pagination";
 
@@ -41,38 +44,28 @@ function checkValue(
   value: unknown,
   problems: string[],
   idKind: IdType | undefined = ID_KIND_BY_NAME[name],
+  /** The `connectionId` beside this value in its input object: whose vendor ids plain strings are. */
+  siblingConnectionId?: string,
 ): void {
   if (value === null || value === undefined) return;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
     const items = Array.isArray(value) ? value : [value];
-    for (const item of items) checkValue(ctx, nullable.ofType as GraphQLInputType, name, item, problems, idKind);
+    for (const item of items) checkValue(ctx, nullable.ofType as GraphQLInputType, name, item, problems, idKind, siblingConnectionId);
     return;
   }
   if (isInputObjectType(nullable)) {
     const fields = nullable.getFields();
+    const record = value as Record<string, unknown>;
+    const connectionId = typeof record.connectionId === "string" ? record.connectionId : undefined;
     for (const [fieldName, field] of Object.entries(fields)) {
-      checkValue(ctx, field.type, fieldName, (value as Record<string, unknown>)[fieldName], problems);
+      checkValue(ctx, field.type, fieldName, record[fieldName], problems, undefined, connectionId);
     }
     return;
   }
   const typeName = getNamedType(type).name;
   if (typeName === "ID" && typeof value === "string") {
-    const connectionId = name === "connectionId" ? value : (() => {
-      const parsed = parseGlobalId(value);
-      if (typeof parsed === "string") {
-        problems.push(`${name}: ${parsed}`);
-        return undefined;
-      }
-      if (idKind && parsed.type !== idKind) {
-        problems.push(`${name}: expected a ${idKind} id, got a ${parsed.type} id`);
-        return undefined;
-      }
-      return parsed.connectionId;
-    })();
-    if (connectionId !== undefined && (!ctx.registry.get(connectionId) || !scopeAllows(ctx.scope, connectionId))) {
-      problems.push(`${name}: unknown connection "${connectionId.slice(0, 64)}"`);
-    }
+    checkId(ctx, name, value, idKind, problems);
   } else if (typeName === "BillingPeriod") {
     const period = value as BillingPeriod;
     if (periodIndex(period) > periodIndex(periodOf(new Date(ctx.now())))) {
@@ -86,7 +79,40 @@ function checkValue(
   } else if (name === "after" && typeName === "String") {
     const decoded = decodeCursor(value as string);
     if (typeof decoded === "string") problems.push(`after: ${decoded}`);
+  } else if (typeName === "String" && typeof value === "string" && siblingConnectionId !== undefined) {
+    const connector = visibleConnector(ctx, siblingConnectionId);
+    const problem = connector && checkStringId(connector.info.api, name, value);
+    if (problem) problems.push(`${name}: ${problem}`);
   }
+}
+
+function visibleConnector(ctx: GatewayContext, connectionId: string) {
+  const connector = ctx.registry.get(connectionId);
+  return connector && scopeAllows(ctx.scope, connectionId) ? connector : undefined;
+}
+
+/** A connection id, or a global id: of the kind expected, on a connection the caller sees, with keys of that vendor's shape. */
+function checkId(ctx: GatewayContext, name: string, value: string, idKind: IdType | undefined, problems: string[]): void {
+  if (name === "connectionId") {
+    if (!visibleConnector(ctx, value)) problems.push(`${name}: unknown connection "${value.slice(0, 64)}"`);
+    return;
+  }
+  const parsed = parseGlobalId(value);
+  if (typeof parsed === "string") {
+    problems.push(`${name}: ${parsed}`);
+    return;
+  }
+  if (idKind && parsed.type !== idKind) {
+    problems.push(`${name}: expected a ${idKind} id, got a ${parsed.type} id`);
+    return;
+  }
+  const connector = visibleConnector(ctx, parsed.connectionId);
+  if (!connector) {
+    problems.push(`${name}: unknown connection "${parsed.connectionId.slice(0, 64)}"`);
+    return;
+  }
+  const problem = checkIdKeys(connector.info.api, parsed.type, parsed.keys);
+  if (problem) problems.push(`${name}: "${value.slice(0, 80)}" is ${problem}`);
 }
 
 export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
@@ -94,7 +120,11 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, schema, request, contextValue }) {
-          const variables = request.variables ?? {};
+          // Variables as execution will see them (BillingPeriod as a period, not its text), so they get
+          // exactly the checks literals get. Variables that do not coerce are execution's to refuse (400).
+          if (!operation) return;
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          if (coerced.errors) return;
           const typeInfo = new TypeInfo(schema);
           const problems: string[] = [];
           visit(
@@ -105,15 +135,15 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
               Argument(node) {
                 const arg = typeInfo.getArgument();
                 if (!arg) return;
-                // Literal and variable values alike, coerced the way execution will see them.
-                const value = valueFromAST(node.value, arg.type, variables as Record<string, unknown>);
+                const value = valueFromAST(node.value, arg.type, coerced.coerced);
                 const idKind = arg.name === "id" ? ID_KIND_BY_FIELD[typeInfo.getFieldDef()?.name ?? ""] : undefined;
                 checkValue(contextValue, arg.type, arg.name, value, problems, idKind);
               },
             }),
           );
           if (problems.length > 0) {
-            throw new BadUserInputError(`Invalid input: ${[...new Set(problems)].join("; ")}`);
+            // A request error, before any data: 400 for both response media types (GraphQL over HTTP).
+            throw new BadUserInputError(`Invalid input: ${[...new Set(problems)].join("; ")}`, { http: { status: 400 } });
           }
         },
       };

@@ -11,7 +11,7 @@ import { BadUserInputError, VendorError } from "../../domain/errors";
 import type { Decimal } from "decimal.js";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, SubscriptionRecord, UsageSnapshot } from "../../domain/model";
 import type { Secret } from "../../domain/secret";
-import type { UpstreamRequest, UpstreamResponse } from "../../http/upstream";
+import { pathOf, type UpstreamRequest, type UpstreamResponse } from "../../http/upstream";
 import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
@@ -104,7 +104,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     }
   }
 
-  const subPath = (key: string) => `/saas/subscriptions/${encodeURIComponent(key)}`;
+  const subPath = (key: string) => pathOf("/saas/subscriptions", key);
 
   async function readCached<T>(call: CallContext, op: string, args: unknown, ttlMs: number, req: Omit<UpstreamRequest, "headers">, decode: (text: string) => T) {
     const bearer = await tokens.token(call);
@@ -187,7 +187,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       return { value: ops.map((o) => mapOperation(info, o, key, onUnknown)), source: localProvenance(info, deps) };
     },
     async getOperation(call, subscriptionKey, operationKey) {
-      const res = await send(call, { route: "get-operation", method: "GET", path: `${subPath(subscriptionKey)}/operations/${encodeURIComponent(operationKey)}`, idempotent: true });
+      const res = await send(call, { route: "get-operation", method: "GET", path: pathOf("/saas/subscriptions", subscriptionKey, "operations", operationKey), idempotent: true });
       const op = body<MsOperation>(res.text, "operation");
       if (!op) throw new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id }, "The vendor's operation is empty");
       const record = mapOperation(info, op, subscriptionKey, onUnknown);
@@ -238,7 +238,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       await send(call, {
         route: "update-operation",
         method: "PATCH",
-        path: `${subPath(subscriptionKey)}/operations/${encodeURIComponent(operationKey)}`,
+        path: pathOf("/saas/subscriptions", subscriptionKey, "operations", operationKey),
         body: JSON.stringify({ status: success ? "Success" : "Failure" }),
         idempotent: false,
       });

@@ -23,7 +23,7 @@ import type {
 } from "../../domain/model";
 import { formatBillingPeriod, periodBounds, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import type { UpstreamRequest } from "../../http/upstream";
+import { pathOf, type UpstreamRequest } from "../../http/upstream";
 import { createUpstream, localProvenance, provenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { streamCsvRows } from "./csv";
 import { describeWebexError, mapReport, REQUIRED_COLUMNS, rowToLine } from "./mapper";
@@ -125,7 +125,7 @@ export function createWebexConnector(
       return parseJson<WebexReport>(info, res.text, "create-report answer");
     },
     async get(call: CallContext, id: string): Promise<WebexReport> {
-      const res = await upstream.send(call, { route: "get-report", method: "GET", path: `${WEBEX_REPORTS_PATH}/${encodeURIComponent(id)}`, headers: auth, idempotent: true });
+      const res = await upstream.send(call, { route: "get-report", method: "GET", path: pathOf(WEBEX_REPORTS_PATH, id), headers: auth, idempotent: true });
       return parseJson<WebexReport>(info, res.text, "report");
     },
     /** Every page, following Link rel="next" to the last; filters re-added where a next link dropped them. */
@@ -150,7 +150,7 @@ export function createWebexConnector(
       return items.filter((r) => Object.entries(filters).every(([k, v]) => (r as Record<string, unknown>)[k] === undefined || (r as Record<string, unknown>)[k] === v));
     },
     async remove(call: CallContext, id: string): Promise<void> {
-      await upstream.send(call, { route: "delete-report", method: "DELETE", path: `${WEBEX_REPORTS_PATH}/${encodeURIComponent(id)}`, headers: auth, idempotent: true });
+      await upstream.send(call, { route: "delete-report", method: "DELETE", path: pathOf(WEBEX_REPORTS_PATH, id), headers: auth, idempotent: true });
     },
   };
 
