@@ -147,3 +147,11 @@ describe("ids in vendor paths", () => {
     expect(t.upstreamCalls()).toBe(1);
   });
 });
+
+describe("input refused once execution has started", () => {
+  it("is a field error in a 200 (data is present: GraphQL over HTTP wants a 2xx), still with no vendor call", async () => {
+    const res = await t.gql(`mutation { createTrialAccount(input: { connectionId: "keeper-distributor", name: "A", email: "not-an-email", country: "US", vendorInternalId: "x-1" }) { vendorPartnerId } }`);
+    expect({ status: res.status, data: res.body.data, code: res.body.errors?.[0]?.extensions?.code }).toEqual({ status: 200, data: { createTrialAccount: null }, code: "BAD_USER_INPUT" });
+    expect(t.upstreamCalls()).toBe(0);
+  });
+});
