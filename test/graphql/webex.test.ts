@@ -43,6 +43,28 @@ describe("webex in the gateway", () => {
     expect(listed.body.data!.partner.billingReports).toEqual(expect.arrayContaining([{ id, status: "COMPLETED", type: "USER" }]));
   });
 
+  it("gives no lines with a report still IN_PROGRESS (an error on lines), and its lines once it shows COMPLETED", async () => {
+    const requested = await t.gql(`mutation { requestBillingReport(input: { partnerId: "${WEBEX}", period: "2026-02", type: CUSTOMER }) { id status } }`);
+    expect(requested.body.data!.requestBillingReport.status).toBe("IN_PROGRESS");
+    const id = requested.body.data!.requestBillingReport.id;
+    const q = `query($id: ID!) { billingReport(id: $id) { status lines(first: 5) { totalCount nodes { quantity } } } }`;
+    t.resetCalls();
+
+    const pending = await t.gql(q, { id });
+    expect(pending.body.data!.billingReport).toEqual({ status: "IN_PROGRESS", lines: null });
+    expect(pending.body.errors).toEqual([
+      expect.objectContaining({ path: ["billingReport", "lines"], extensions: expect.objectContaining({ code: "VENDOR_REPORT_PENDING", reportStatus: "IN_PROGRESS" }) }),
+    ]);
+    // The status shown is the only one asked for: the lines did not poll the vendor again.
+    expect(t.sandbox.webex.calls.count("get-report")).toBe(1);
+    expect(t.sandbox.webex.calls.count("download")).toBe(0);
+
+    const completed = await t.gql(q, { id });
+    expect(completed.body.errors).toBeUndefined();
+    expect(completed.body.data!.billingReport.status).toBe("COMPLETED");
+    expect(completed.body.data!.billingReport.lines.totalCount).toBeGreaterThan(0);
+  });
+
   it("pages a company's user-level lines", async () => {
     const companies = await t.gql(`{ partner(id: "${WEBEX}") { managedCompanies(first: 1) { nodes { id } } } }`);
     const companyId = companies.body.data!.partner.managedCompanies.nodes[0].id;

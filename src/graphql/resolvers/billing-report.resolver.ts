@@ -1,7 +1,7 @@
 /** Asynchronous vendor reports (Webex): list, get, request, delete; lines once complete; user-level lines. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { BillingReports, ReportRecord, ReportType } from "../../domain/connector";
-import { BadUserInputError } from "../../domain/errors";
+import { BadUserInputError, VendorError, type VendorErrorDetails } from "../../domain/errors";
 import type { Provenance } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
@@ -28,6 +28,13 @@ function reportsOf(ctx: GatewayContext, connectionId: string): BillingReports {
 
 function now(ctx: GatewayContext, connectionId: string): Provenance {
   return { connectionId, vendor: connectorFor(ctx, connectionId).info.vendor, fetchedAt: new Date(ctx.now()), fromCache: false, ageSeconds: 0 };
+}
+
+function notReady(report: ReportNode, vendor: VendorErrorDetails["vendor"]): VendorError {
+  const where = { vendor, connectionId: report.connectionId, reportId: report.key ?? undefined, reportStatus: report.status };
+  if (report.status !== "FAILED") return new VendorError("VENDOR_REPORT_PENDING", where);
+  const problems = report.errors.map((e) => `${e.code}: ${e.message}`);
+  return new VendorError("VENDOR_REPORT_FAILED", { ...where, problems }, `The vendor could not generate the report: ${report.errors.map((e) => e.message).join("; ") || "no reason given"}`);
 }
 
 @Resolver(() => BillingReport)
@@ -78,7 +85,9 @@ export class BillingReportResolver {
     @Args() page: PageArgs,
     @Arg("companyId", () => ID, { nullable: true }) companyId?: string | null,
   ): Promise<Page<LineNode>> {
-    if (!report.key) return paginate([], page.first, page.after);
+    // The lines belong to the status this answer shows: a report that completes between the two
+    // vendor calls is read on the next ask, not mixed into an IN_PROGRESS answer.
+    if (report.status !== "COMPLETED" || !report.key) throw notReady(report, connectorFor(ctx, report.connectionId).info.vendor);
     const { value, source } = await reportsOf(ctx, report.connectionId).reportLines(ctx.call, report.key);
     let lines = value.map((l) => lineNode(l, source));
     if (companyId) {
