@@ -35,6 +35,7 @@ import { exampleOperations, type ExampleOperation } from "./graphql/examples";
 
 export const GRAPHQL_PATH = "/graphql";
 const MAX_BODY_BYTES = 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -67,21 +68,33 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
+class BodyTooLargeError extends Error {
+  constructor() {
+    super("body too large");
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/**
+ * The body as text, at most MAX_BODY_BYTES. A larger one is read to its end but not kept, so the
+ * client gets its 413 instead of a reset connection; past DRAIN_LIMIT_BYTES the connection is dropped.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error("body too large"));
+      if (size > DRAIN_LIMIT_BYTES) {
         req.destroy();
         return;
       }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => (size > MAX_BODY_BYTES ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString("utf8"))));
     req.on("error", reject);
+    req.on("close", () => reject(new BodyTooLargeError())); // dropped past the drain limit; a no-op after "end"
   });
 }
 
@@ -171,8 +184,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       let text: string;
       try {
         text = await readBody(req);
-      } catch {
-        return sendJson(res, 413, { errors: [{ message: "Request body too large", extensions: { code: "BAD_REQUEST" } }] });
+      } catch (err) {
+        if (!(err instanceof BodyTooLargeError)) throw err;
+        return sendJson(res, 413, { errors: [{ message: `Request body too large (at most ${MAX_BODY_BYTES} bytes)`, extensions: { code: "BAD_REQUEST" } }] });
       }
       try {
         body = text === "" ? undefined : JSON.parse(text);
@@ -228,7 +242,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     let body: string;
     try {
       body = await readBody(req);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof BodyTooLargeError)) throw err;
       return sendJson(res, 413, { error: "body too large" });
     }
     const requestId = randomUUID();
