@@ -31,13 +31,15 @@ describe("schema/operations", () => {
   it("are typed by `graphql-codegen` from codegen.yml", () => {
     const out = mkdtempSync(join(tmpdir(), "codegen-"));
     try {
-      const config = readFileSync(join(root, "codegen.yml"), "utf8").replace("generated/graphql.ts", join(out, "graphql.ts"));
+      const config = readFileSync(join(root, "codegen.yml"), "utf8").replace("\n  generated/:", `\n  ${join(out, "/")}:`);
       writeFileSync(join(out, "codegen.yml"), config);
       execFileSync(join(root, "node_modules", ".bin", "graphql-codegen"), ["--config", join(out, "codegen.yml")], { cwd: root, stdio: "pipe" });
       const generated = readFileSync(join(out, "graphql.ts"), "utf8");
       expect(generated).toContain("export type MonthOverviewQuery");
       expect(generated).toContain("export type InvoiceLinesQuery");
       expect(generated).toMatch(/quantity: string/);
+      // Typed documents (client preset), not just types: what a script passes to its client.
+      expect(generated).toMatch(/export const InvoiceLinesDocument = .* as unknown as DocumentNode<InvoiceLinesQuery, InvoiceLinesQueryVariables>;/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
