@@ -83,13 +83,19 @@ describe("partner center invoices", () => {
   });
 
   it("gives the unbilled lines of the running period, exported once and then reused", async () => {
-    const q = `{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: CURRENT, currency: "usd", first: 5) { totalCount nodes { chargeType total { amount currency } } } } }`;
+    const q = `{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: CURRENT, currency: "usd", first: 200) { totalCount nodes { chargeType total { amount currency } } } } }`;
     const first = await t.gql(q);
     expect(first.body.errors).toBeUndefined();
     expect(first.body.data!.partner.unbilledLines.totalCount).toBe(120);
+    expect(new Set(first.body.data!.partner.unbilledLines.nodes.map((n: any) => n.total.currency))).toEqual(new Set(["USD"]));
     expect(JSON.parse(t.sandbox.partnerBilling.calls.last("unbilled-export")!.body)).toEqual({ currencyCode: "USD", billingPeriod: "current", attributeSet: "full" });
     await t.gql(q);
     expect(t.sandbox.partnerBilling.calls.count("unbilled-export")).toBe(1);
+    // Exported per billing currency: the EUR export holds the EUR-billed customer's lines only.
+    const eur = await t.gql(`{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: CURRENT, currency: "EUR", first: 200) { totalCount nodes { currency total { currency } } } } }`);
+    expect(eur.body.errors).toBeUndefined();
+    expect(eur.body.data!.partner.unbilledLines.totalCount).toBe(120);
+    expect(new Set(eur.body.data!.partner.unbilledLines.nodes.flatMap((n: any) => [n.currency, n.total.currency]))).toEqual(new Set(["EUR"]));
     const bad = await t.gql(`{ partner(id: "${PARTNER}") { unbilledLines(billingPeriod: LAST, currency: "dollars") { totalCount } } }`);
     expect(bad.body.errors![0].extensions?.code).toBe("BAD_USER_INPUT");
   });

@@ -201,12 +201,15 @@ export async function createPartnerBillingSimulator(options: PartnerBillingSimul
         const d = now();
         const month = body.billingPeriod === "current" ? d.getUTCMonth() : d.getUTCMonth() - 1;
         const periodStart = new Date(Date.UTC(d.getUTCFullYear(), month, 1)).toISOString().slice(0, 10);
+        // Unbilled lines are exported per billing currency: only the customers billed in it.
+        const currency = body.currencyCode.toUpperCase();
+        const billedIn = customers.filter((c) => c.billingCurrency === currency);
         return startExport("unbilled", {
-          invoiceId: `unbilled-${body.billingPeriod}-${periodStart}`,
+          invoiceId: `unbilled-${body.billingPeriod}-${currency}-${periodStart}`,
           partnerId: PARTNER_BILLING_SANDBOX.tenantId,
           periodStart,
-          lines: 120,
-          customers,
+          lines: billedIn.length > 0 ? 120 : 0,
+          customers: billedIn,
           attributeSet: body.attributeSet === "basic" ? "basic" : "full",
         });
       }),
