@@ -2,7 +2,9 @@
  * `npm run bench`: figures for the gateway on the sandbox simulators (loopback only, bounded runs).
  *  1. upstream calls per operation, cold and warm (the DataLoader + cache effect);
  *  2. throughput and latency of the month-overview dashboard query on a warm cache (autocannon);
- *  3. a large MSP (1,500 companies): cold and warm time of one invoice-lines page, and memory.
+ *  3. a large MSP (1,500 companies): cold and warm time of one invoice-lines page, and memory;
+ *  then, each in its own process: the large Webex and Partner Center reports, and the hostile-request
+ *  corpus (hostile-corpus.ts: refusals, vendor calls and RSS before and after).
  * Prints figures; asserts nothing (tests check behaviour).
  */
 import "reflect-metadata";
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   await gateway.stop();
   await sandbox.close();
   // The large-report figures come from fresh processes, so each peak RSS is its own.
-  for (const script of ["webex.js", "partner-billing.js"]) {
+  for (const script of ["webex.js", "partner-billing.js", "hostile-corpus.js"]) {
     const child = spawnSync(process.execPath, [join(__dirname, script)], { encoding: "utf8", env: process.env });
     if (child.status !== 0) throw new Error(`${script} failed: ${child.stderr}`);
     out.push(...child.stdout.trimEnd().split("\n"));

@@ -11,13 +11,14 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
-import { ResponseCache, type ResponseCacheOptions } from "./cache/store";
+import { ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions } from "./cache/store";
 import type { GatewayConfig } from "./config";
 import type { CallerScope } from "./domain/connector";
 import type { VendorConnector } from "./domain/connector";
 import { UnauthenticatedError } from "./domain/errors";
 import { scrubSecrets } from "./domain/secret";
 import type { GatewayContext } from "./graphql/context";
+import { DocumentStore, type DocumentStoreBounds } from "./graphql/document-store";
 import { createErrorFormatter } from "./graphql/errors";
 import { Loaders } from "./graphql/loaders";
 import { createPlaygroundHandler } from "./graphql/playground";
@@ -42,6 +43,10 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A keyv store for the response cache (memory by default). */
   cacheStore?: ResponseCacheOptions["store"];
+  /** Bounds of the in-memory response cache (when there is no `cacheStore`). */
+  memoryCache?: Partial<MemoryCacheBounds>;
+  /** Bounds of the cache of parsed GraphQL documents. */
+  documentStore?: Partial<DocumentStoreBounds>;
   now?: () => number;
   random?: () => number;
   port?: number;
@@ -58,6 +63,8 @@ export interface Gateway {
   url: string;
   graphqlUrl: string;
   cache: ResponseCache;
+  /** Parsed and validated documents kept by Apollo. */
+  documents: DocumentStore;
   registry: ConnectorRegistry;
   connectors: VendorConnector[];
   stop(): Promise<void>;
@@ -128,7 +135,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
   const now = options.now ?? Date.now;
-  const cache = new ResponseCache({ store: options.cacheStore, now });
+  const cache = new ResponseCache({ store: options.cacheStore, memory: options.memoryCache, now });
+  const documents = new DocumentStore(options.documentStore);
   const dispatcher: Dispatcher = createDispatcher(config.http);
   const connectors = config.connections.map((c) =>
     createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random }),
@@ -141,6 +149,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
     introspection: true,
+    documentStore: documents,
+    // No client of ours sends persisted queries; off, a caller cannot fill a cache with its own hashes.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race it and stop Apollo under requests in flight.
     stopOnTerminationSignals: false,
@@ -283,6 +294,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url,
     graphqlUrl: `${url}${GRAPHQL_PATH}`,
     cache,
+    documents,
     registry,
     connectors,
     async stop() {
