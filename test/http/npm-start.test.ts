@@ -63,7 +63,9 @@ describe("npm start (sandbox)", () => {
       const pgid = npm.pid!;
 
       await until("the gateway to listen", STARTUP_MS, () => /Playground: +http:\/\/\S+\/graphql/.test(output) || exit.done);
-      const url = /Playground: +(http:\/\/\S+\/graphql)/.exec(output)![1];
+      const listening = /Playground: +(http:\/\/\S+\/graphql)/.exec(output);
+      if (!listening) throw new Error(`npm start ended before it listened:\n${output.slice(-3000)}`);
+      const url = listening[1];
 
       const events: string[] = [];
       const inFlight = request(url, {
