@@ -57,6 +57,8 @@ interface Tally {
   refusedCalls: number;
   /** Vendor calls made while answering a request that was not refused. */
   answeredCalls: number;
+  /** Answers carrying INTERNAL_SERVER_ERROR (a masked failure, whatever the HTTP status). */
+  internal: number;
 }
 
 /** Request-level refusals: GraphQL answers carrying one of these (or any 4xx/5xx) refused the request. */
@@ -72,13 +74,12 @@ const REFUSAL_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
 ]);
 
-function refusedBy(status: number, text: string): boolean {
-  if (status >= 400) return true;
+function codesOf(text: string): string[] {
   try {
-    const body = JSON.parse(text) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> };
-    return (body.errors ?? []).some((e) => REFUSAL_CODES.has(String(e.extensions?.code)));
+    const body = JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }> };
+    return Array.isArray(body.errors) ? body.errors.map((e) => String(e.extensions?.code)) : [];
   } catch {
-    return false;
+    return [];
   }
 }
 
@@ -275,6 +276,10 @@ export function buildCorpus(seed: number, fixtures: { partnerId: string; period:
   return cases;
 }
 
+function emptyTally(): Tally {
+  return { requests: 0, s2xx: 0, s4xx: 0, s5xx: 0, dropped: 0, refused: 0, refusedCalls: 0, answeredCalls: 0, internal: 0 };
+}
+
 function randomFrom(rnd: () => number, n: number): string {
   return Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(rnd() * 95))).join("");
 }
@@ -358,7 +363,7 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
   const before = await gw.ask("memory");
   if (process.env.HOSTILE_SNAPSHOTS === "1") process.stderr.write(`heap snapshot before: ${(await gw.ask("snapshot", "before")).file}\n`);
   const tallies = new Map<string, Tally>();
-  const total: Tally = { requests: 0, s2xx: 0, s4xx: 0, s5xx: 0, dropped: 0, refused: 0, refusedCalls: 0, answeredCalls: 0 };
+  const total = emptyTally();
   const afterRounds: HostileReply[] = [];
   const callsBefore = (await gw.ask("calls")).calls!;
   for (let round = 0; round < ROUNDS; round++) {
@@ -367,9 +372,11 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
       const calls0 = (await gw.ask("calls")).calls!;
       const { status, text } = await send(c);
       const made = (await gw.ask("calls")).calls! - calls0;
-      const refused = status === 0 || refusedBy(status, text);
-      for (const t of [total, tallies.get(c.kind) ?? tallies.set(c.kind, { requests: 0, s2xx: 0, s4xx: 0, s5xx: 0, dropped: 0, refused: 0, refusedCalls: 0, answeredCalls: 0 }).get(c.kind)!]) {
+      const codes = codesOf(text);
+      const refused = status === 0 || status >= 400 || codes.some((code) => REFUSAL_CODES.has(code));
+      for (const t of [total, tallies.get(c.kind) ?? tallies.set(c.kind, emptyTally()).get(c.kind)!]) {
         t.requests++;
+        if (codes.includes("INTERNAL_SERVER_ERROR")) t.internal++;
         if (status === 0) t.dropped++;
         else if (status < 300) t.s2xx++;
         else if (status < 500) t.s4xx++;
@@ -390,10 +397,12 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
   const out: string[] = [];
   const line = (label: string, value: string) => out.push(`${label.padEnd(58)} ${value}`);
   const mib = (n: number) => (n / MiB).toFixed(0);
-  const row = (t: Tally) => `${t.requests} req: ${t.s2xx} 2xx / ${t.s4xx} 4xx / ${t.s5xx} 5xx / ${t.dropped} dropped; refused ${t.refused}, vendor calls ${t.refusedCalls} refused / ${t.answeredCalls} answered`;
+  const row = (t: Tally) =>
+    `${t.requests} req: ${t.s2xx} 2xx / ${t.s4xx} 4xx / ${t.s5xx} 5xx / ${t.dropped} dropped; refused ${t.refused}; vendor calls ${t.refusedCalls} refused / ${t.answeredCalls} answered${t.internal ? `; INTERNAL_SERVER_ERROR ${t.internal}` : ""}`;
   line(`hostile corpus (seed ${SEED}, ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}), gateway in its own process`, row(total));
   for (const [kind, t] of tallies) line(`  ${kind}`, row(t));
   line("  5xx (goal 0)", String(total.s5xx));
+  line("  answers with INTERNAL_SERVER_ERROR, any status (goal 0)", String(total.internal));
   line("  vendor calls caused by refused requests (goal 0)", `${total.refusedCalls} (all vendor calls during the corpus: ${callsAll})`);
   line("  gateway RSS after GC, before / after (MiB, goal +50)", `${mib(before.rss!)} / ${afterRounds.map((m) => mib(m.rss!)).join(" / ")} (${(afterRounds[afterRounds.length - 1].rss! - before.rss!) >= 0 ? "+" : ""}${mib(afterRounds[afterRounds.length - 1].rss! - before.rss!)})`);
   line("  gateway heap used after GC, before / after (MiB)", `${mib(before.heapUsed!)} / ${afterRounds.map((m) => mib(m.heapUsed!)).join(" / ")}`);
