@@ -7,6 +7,7 @@ import type { Dispatcher } from "undici";
 import { cacheKey } from "../cache/keys";
 import type { ResponseCache } from "../cache/store";
 import type { CallContext } from "../domain/connector";
+import { VendorError } from "../domain/errors";
 import type { ConnectionInfo, PartnerRecord, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
 import { Upstream, type HttpSettings, type UpstreamRequest, type UpstreamTarget } from "../http/upstream";
@@ -114,4 +115,65 @@ export function rootPartnerRecord(info: ConnectionInfo, key: string, role: Partn
 export function warnUnknown(logger: Logger, info: ConnectionInfo) {
   return (field: string, value: string) =>
     logger.warn({ vendor: info.vendor, connectionId: info.id, field, value }, "unknown vendor value mapped to UNKNOWN");
+}
+
+/**
+ * The shapes a vendor's list may come in besides `{ <key>: [...] }`, each only where a contract or a
+ * known emulator says so: the body is the array itself (`bare`), an empty HTTP body for none
+ * (`emptyBody`), `{}` for none (`emptyObject`), or the key left out for none (`absent`).
+ */
+export interface ListShapes {
+  bare?: boolean;
+  emptyBody?: boolean;
+  emptyObject?: boolean;
+  absent?: boolean;
+  /** What the items are; objects by default. */
+  of?: "object" | "string";
+}
+
+/** A JSON object as parsed (JSON.parse or lossless-json), not a list or a lossless-json number. */
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function shapeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (isPlainObject(value)) return "an object";
+  // lossless-json keeps numbers as LosslessNumber objects.
+  if (typeof value === "object" && (value as { isLosslessNumber?: unknown }).isLosslessNumber === true) return "a number";
+  return `a ${typeof value}`;
+}
+
+/**
+ * The list at `body[key]` (or in one of the accepted `shapes`); `undefined` stands for an empty HTTP
+ * body. Anything else is VENDOR_BAD_RESPONSE saying what came: a body of an unknown shape is never
+ * read as an empty list (that would pass for "nothing there").
+ */
+export function listOf<T>(info: ConnectionInfo, body: unknown, key: string, what: string, shapes: ListShapes = {}): T[] {
+  const bad = (problem: string) => new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id }, `The vendor's ${what} is not a list: ${problem}`);
+  let list: unknown[];
+  if (body === undefined) {
+    if (!shapes.emptyBody) throw bad("the body is empty");
+    return [];
+  } else if (Array.isArray(body)) {
+    if (!shapes.bare) throw bad(`expected an object with "${key}", got a list`);
+    list = body;
+  } else if (!isPlainObject(body)) {
+    throw bad(`expected an object with "${key}", got ${shapeOf(body)}`);
+  } else {
+    const value = (body as Record<string, unknown>)[key];
+    if (value === undefined) {
+      if (shapes.absent || (shapes.emptyObject && Object.keys(body as object).length === 0)) return [];
+      throw bad(`"${key}" is missing`);
+    }
+    if (!Array.isArray(value)) throw bad(`"${key}" is ${shapeOf(value)}`);
+    list = value;
+  }
+  const of = shapes.of ?? "object";
+  const wrong = list.findIndex((item) => (of === "string" ? typeof item !== "string" : !isPlainObject(item)));
+  if (wrong >= 0) throw bad(`item ${wrong} is ${shapeOf(list[wrong])}, not ${of === "string" ? "a string" : "an object"}`);
+  return list as T[];
 }

@@ -19,6 +19,7 @@ import type {
   UsageSnapshot,
 } from "../../domain/model";
 import { formatBillingPeriod, periodBounds, type BillingPeriod } from "../../domain/period";
+import { listOf } from "../connector-kit";
 import { KEEPER_CATALOGUE, keeperCatalogueEntry } from "./catalogue";
 import type {
   KeeperAccountRow,
@@ -102,10 +103,10 @@ function productIdAt(row: KeeperProductRow, path: string): string {
   throw new WireCheckError(`${path}.productId is not an integer`);
 }
 
-function productsAt(item: KeeperCompanyItem, path: string): KeeperProductRow[] {
-  if (item.products === undefined) return [];
-  if (!Array.isArray(item.products)) throw new WireCheckError(`${path}.products is not a list`);
-  return item.products;
+// keeper.md: every usage item carries its products list, every usage its mcItems; a missing one is
+// a body of another shape, not "none".
+function productsAt(connection: ConnectionInfo, item: KeeperCompanyItem, path: string): KeeperProductRow[] {
+  return listOf<KeeperProductRow>(connection, item, "products", `${path}.products`);
 }
 
 function withWireChecks<T>(connection: ConnectionInfo, what: string, fn: () => T): T {
@@ -117,14 +118,12 @@ function withWireChecks<T>(connection: ConnectionInfo, what: string, fn: () => T
   }
 }
 
-function companyItemsAt(usage: { mcItems?: unknown }): KeeperCompanyItem[] {
-  if (usage.mcItems === undefined) return [];
-  if (!Array.isArray(usage.mcItems)) throw new WireCheckError("usage.mcItems is not a list");
-  return usage.mcItems as KeeperCompanyItem[];
+function companyItemsAt(connection: ConnectionInfo, usage: { mcItems?: unknown }): KeeperCompanyItem[] {
+  return listOf<KeeperCompanyItem>(connection, usage, "mcItems", "usage.mcItems");
 }
 
-function usageRows(item: KeeperCompanyItem, path: string): UsageRecord[] {
-  return productsAt(item, path).map((row, i) => ({
+function usageRows(connection: ConnectionInfo, item: KeeperCompanyItem, path: string): UsageRecord[] {
+  return productsAt(connection, item, path).map((row, i) => ({
     productKey: productIdAt(row, `${path}.products[${i}]`),
     reportedName: optionalString(row.productName),
     quantity: decimalAt(row.quantity, `${path}.products[${i}].quantity`),
@@ -142,7 +141,7 @@ export function mapUsageSnapshot(
     const usage = body.usage;
     if (!usage || typeof usage !== "object") throw new WireCheckError("usage is missing");
     const msp = usage.mspItem;
-    const companies: CompanyRecord[] = companyItemsAt(usage).map((item, i) => {
+    const companies: CompanyRecord[] = companyItemsAt(connection, usage).map((item, i) => {
       const path = `usage.mcItems[${i}]`;
       const companyId = stringAt(item.companyId, `${path}.companyId`);
       return {
@@ -155,13 +154,13 @@ export function mapUsageSnapshot(
         externalIds: [{ kind: "keeper.companyId", value: companyId }],
         invitedUsers: optionalDecimalAt(item.invitedUsers, `${path}.invitedUsers`),
         maximumAllowedUsers: optionalDecimalAt(item.maximumAllowedUsers, `${path}.maximumAllowedUsers`),
-        usage: usageRows(item, path),
+        usage: usageRows(connection, item, path),
       };
     });
     return {
       partnerKey,
       partnerName: msp ? optionalString(msp.companyName) : null,
-      partnerUsage: msp ? usageRows(msp, "usage.mspItem") : [],
+      partnerUsage: msp ? usageRows(connection, msp, "usage.mspItem") : [],
       companies,
     };
   });
@@ -194,7 +193,7 @@ export function mapStatement(
         companyName,
         total: optionalDecimalAt(item.total ?? item.totalCost, `${path}.total`),
       });
-      productsAt(item, path).forEach((row, i) => {
+      productsAt(connection, item, path).forEach((row, i) => {
         const rowPath = `${path}.products[${i}]`;
         const productKey = productIdAt(row, rowPath);
         const baseRef = `${isPartner ? "mspItem" : "mcItems"}[companyId=${companyId}].products[productId=${productKey}]`;
@@ -229,7 +228,7 @@ export function mapStatement(
     };
 
     if (usage.mspItem) addItem(usage.mspItem, "usage.mspItem", true);
-    companyItemsAt(usage).forEach((item, i) => addItem(item, `usage.mcItems[${i}]`, false));
+    companyItemsAt(connection, usage).forEach((item, i) => addItem(item, `usage.mcItems[${i}]`, false));
 
     return {
       connectionId: connection.id,
@@ -302,8 +301,7 @@ export function mapAccounts(
 ): SubscriptionRecord[] {
   ensureSuccess(connection, body);
   return withWireChecks(connection, "accounts", () => {
-    if (!Array.isArray(body.accounts)) throw new WireCheckError("accounts is not a list");
-    return (body.accounts as KeeperAccountRow[]).map((row, i) => {
+    return listOf<KeeperAccountRow>(connection, body, "accounts", "account list").map((row, i) => {
       if (typeof row?.vendorInternalId !== "string") throw new WireCheckError(`accounts[${i}].vendorInternalId is not a string`);
       if (typeof row.status !== "string") throw new WireCheckError(`accounts[${i}].status is not a string`);
       return mapAccount(connection, row, onUnknown);
@@ -350,8 +348,7 @@ export function mapProducts(connection: ConnectionInfo, body?: KeeperMspProducts
   if (body) {
     ensureSuccess(connection, body);
     withWireChecks(connection, "products", () => {
-      if (!Array.isArray(body.products)) throw new WireCheckError("products is not a list");
-      body.products.forEach((p, i) => {
+      listOf<NonNullable<KeeperMspProductsBody["products"]>[number]>(connection, body, "products", "product list").forEach((p, i) => {
         const key = productIdAt(p as KeeperProductRow, `products[${i}]`);
         const names = seen.get(key) ?? new Set<string>();
         if (typeof p.productName === "string" && p.productName !== "") names.add(p.productName);

@@ -24,7 +24,7 @@ import type {
 import { formatBillingPeriod, periodBounds, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
 import { pathOf, type UpstreamRequest } from "../../http/upstream";
-import { createUpstream, localProvenance, provenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import { createUpstream, listOf, localProvenance, provenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { streamCsvRows } from "./csv";
 import { describeWebexError, mapReport, REQUIRED_COLUMNS, rowToLine } from "./mapper";
 import { WEBEX_REPORTS_PATH, type WebexReport, type WebexReportList } from "./wire";
@@ -134,9 +134,7 @@ export function createWebexConnector(
       let request: UpstreamRequest | undefined = { route: "list-reports", method: "GET", path: WEBEX_REPORTS_PATH, query: { ...filters, max: "100" }, headers: auth, idempotent: true };
       for (let page = 0; request && page < 1000; page++) {
         const res = await upstream.send(call, request);
-        const body = parseJson<WebexReportList>(info, res.text, "report list");
-        if (!Array.isArray(body.items)) throw new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id }, "The vendor's report list has no items");
-        items.push(...body.items);
+        items.push(...listOf<WebexReport>(info, parseJson<WebexReportList>(info, res.text, "report list"), "items", "report list"));
         const next = nextLink(res.headers.link);
         if (next) {
           const url = new URL(next);

@@ -7,7 +7,8 @@ import { decimalFromText, isDecimalText } from "../../domain/money";
 import type { ReportRecord, ReportStatus, ReportType } from "../../domain/connector";
 import type { ConnectionInfo, ExternalId, InvoiceLineRecord } from "../../domain/model";
 import type { BillingPeriod } from "../../domain/period";
-import type { WebexReport } from "./wire";
+import { listOf } from "../connector-kit";
+import type { WebexReport, WebexReportError } from "./wire";
 
 const MODEL_COLUMNS = new Set([
   "SUBSCRIPTION_ID",
@@ -103,7 +104,8 @@ export function mapReport(
     periodEnd: report.billingEndDate,
     // List items may omit nothing but tempDownloadURL; a missing status means the vendor has not said.
     status: status ?? (rawStatus ? "UNKNOWN" : "IN_PROGRESS"),
-    errors: (report.errors ?? []).map((e) => ({ code: String(e.code), message: String(e.description ?? "") })),
+    // List items leave errors out (webex.md); when present it is a list.
+    errors: listOf<WebexReportError>(info, report, "errors", "report's errors", { absent: true }).map((e) => ({ code: String(e.code), message: String(e.description ?? "") })),
     createdAt: report.created ? new Date(report.created) : null,
     subPartnerId: typeof report.subPartnerOrgId === "string" ? report.subPartnerOrgId : null,
   };
