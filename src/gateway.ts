@@ -23,6 +23,7 @@ import { createErrorFormatter } from "./graphql/errors";
 import { Loaders } from "./graphql/loaders";
 import { createPlaygroundHandler } from "./graphql/playground";
 import { gatewayPluginInputCheck } from "./graphql/plugins/input-check";
+import { SupportedOperationTypesRule } from "./graphql/rules/supported-operations";
 import { gatewayPluginPartialErrors } from "./graphql/plugins/partial-errors";
 import { ConnectorRegistry } from "./graphql/registry";
 import { buildGatewaySchema } from "./graphql/schema";
@@ -68,6 +69,14 @@ export interface Gateway {
   registry: ConnectorRegistry;
   connectors: VendorConnector[];
   stop(): Promise<void>;
+}
+
+/** `application/json`, with no charset or a UTF-8 one (the body is decoded as UTF-8). */
+export function isJsonMediaType(header: string | undefined): boolean {
+  if (!header) return false;
+  const [type, ...params] = header.split(";").map((p) => p.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((p) => !p.startsWith("charset=") || /^charset="?utf-?8"?$/.test(p));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -152,6 +161,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     documentStore: documents,
     // No client of ours sends persisted queries; off, a caller cannot fill a cache with its own hashes.
     persistedQueries: false,
+    validationRules: [SupportedOperationTypesRule],
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race it and stop Apollo under requests in flight.
     stopOnTerminationSignals: false,
@@ -198,6 +208,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } catch (err) {
         if (!(err instanceof BodyTooLargeError)) throw err;
         return sendJson(res, 413, { errors: [{ message: `Request body too large (at most ${MAX_BODY_BYTES} bytes)`, extensions: { code: "BAD_REQUEST" } }] });
+      }
+      // GraphQL over HTTP: a POST body is application/json, read as UTF-8; anything else is not guessed at.
+      if (!isJsonMediaType(req.headers["content-type"])) {
+        return sendJson(res, 415, { errors: [{ message: "A POST body must be application/json (UTF-8)", extensions: { code: "BAD_REQUEST" } }] }, { accept: "application/json" });
       }
       try {
         body = text === "" ? undefined : JSON.parse(text);

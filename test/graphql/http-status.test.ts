@@ -26,6 +26,7 @@ interface Case {
   code: string;
   method?: "POST" | "PUT";
   noToken?: boolean;
+  contentType?: string;
 }
 
 const q = (query: string, variables?: Record<string, unknown>) => ({ query, variables });
@@ -99,12 +100,17 @@ const CASES: Case[] = [
   { name: "an oversize body", body: JSON.stringify({ query: `{ connections { id } }`, variables: { pad: "x".repeat(2 * 1024 * 1024) } }), status: 413, code: "BAD_REQUEST" },
   { name: "no token", body: q(`{ connections { id } }`), status: 401, code: "UNAUTHENTICATED", noToken: true },
   { name: "an unsupported method", body: q(`{ connections { id } }`), status: 405, code: "BAD_REQUEST", method: "PUT" },
+  { name: "a subscription (the schema has none)", body: q(`subscription { connections { id } }`), status: 400, code: "GRAPHQL_VALIDATION_FAILED" },
+  { name: "a JSON body sent as application/graphql", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "application/graphql" },
+  { name: "a JSON body sent as text/plain", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "text/plain" },
+  { name: "a JSON body said to be UTF-16", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "application/json; charset=utf-16" },
+  { name: "a body without a content type", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "" },
 ];
 
 async function send(c: Case, accept: string, bearer = token) {
   const res = await request(t.gateway.graphqlUrl, {
     method: c.method ?? "POST",
-    headers: { "content-type": "application/json", accept, ...(c.noToken ? {} : { authorization: `Bearer ${bearer}` }) },
+    headers: { ...(c.contentType === "" ? {} : { "content-type": c.contentType ?? "application/json" }), accept, ...(c.noToken ? {} : { authorization: `Bearer ${bearer}` }) },
     body: typeof c.body === "string" ? c.body : JSON.stringify(c.body),
   });
   const text = await res.body.text();
@@ -145,6 +151,15 @@ describe("ids in vendor paths", () => {
     expect(res.body.errors?.[0]?.extensions?.code).toBe("VENDOR_REJECTED"); // no such report at Webex
     expect(t.sandbox.webex.calls.list().map((c) => c.path)).toEqual(["/wholesale/billing/reports/Y2lz%2FZm9v"]);
     expect(t.upstreamCalls()).toBe(1);
+  });
+});
+
+describe("request media types", () => {
+  it("takes application/json with a UTF-8 charset, in any case", async () => {
+    for (const contentType of ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8", 'application/json; charset="utf-8"']) {
+      const res = await send({ name: contentType, status: 200, code: "", body: q(`{ connections { id } }`), contentType }, "application/json");
+      expect({ contentType, status: res.status, errors: res.body.errors }).toEqual({ contentType, status: 200, errors: undefined });
+    }
   });
 });
 
