@@ -91,6 +91,8 @@ const microsoftMarketplace = z
         issuer: z.string().min(1),
         audience: z.string().min(1),
         tenantId: z.string().min(1),
+        /** Calling apps allowed (`appid`/`azp`): Microsoft's marketplace app by default. */
+        allowedAppIds: z.array(z.string().min(1)).min(1, "must list at least one app id").default(["20e940b3-4c77-4b0b-9a53-9e16a1b010a7"]),
         policy: z
           .object({ changePlan: z.enum(["accept", "reject"]).default("accept"), changeQuantity: z.enum(["accept", "reject"]).default("accept") })
           .strict()

@@ -32,7 +32,7 @@ import { createDispatcher } from "./http/upstream";
 import { createLogger } from "./logger";
 import { createConnector } from "./vendors";
 import type { MarketplaceConnector } from "./vendors/microsoft-marketplace";
-import { handleMarketplaceWebhook } from "./vendors/microsoft-marketplace/webhook";
+import { MarketplaceWebhooks } from "./vendors/microsoft-marketplace/webhook";
 import { exampleOperations, type ExampleOperation } from "./graphql/examples";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -154,6 +154,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const customers = new Map(config.customers.map((c) => [c.id, c]));
   const authenticate = createCallerAuthenticator(config.auth);
   const formatError = createErrorFormatter(logger);
+  const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
@@ -271,18 +272,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (!(err instanceof BodyTooLargeError)) throw err;
       return sendJson(res, 413, { error: "body too large" });
     }
-    const requestId = randomUUID();
-    const deadline = createDeadline(Math.min(8_000, config.requestDeadlineMs), now);
     try {
-      const call = { scope: makeScope(`webhook:${connectionId}`, null, new Set([connectionId])), deadline, requestId, logger: logger.child({ requestId }) };
-      const result = await handleMarketplaceWebhook(connector as MarketplaceConnector, cache, call, req.headers.authorization, body, now);
+      // Answered once verified and recorded; confirming and acting on it go on in the background.
+      const result = await webhooks.handle(connector as MarketplaceConnector, req.headers.authorization, body);
       logger.info({ connectionId, status: result.status, outcome: result.body.outcome }, "marketplace webhook");
       sendJson(res, result.status, result.body);
     } catch (err) {
       logger.warn({ connectionId, err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "marketplace webhook failed");
-      sendJson(res, 503, { error: "could not confirm the event now; deliver it again" });
-    } finally {
-      deadline.cancel();
+      sendJson(res, 503, { error: "could not take the event now; deliver it again" });
     }
   }
 
@@ -316,6 +313,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       let http: "drained" | "cut" = "cut";
       const steps: Array<[name: string, run: () => Promise<void>]> = [
         ["http", async () => void (http = await drainHttp(server, inFlight, options.shutdownGraceMs ?? 5_000))],
+        // Webhook events answered but still being acted on use the upstream and the store.
+        ["webhooks", async () => void (await webhooks.drain(options.shutdownGraceMs ?? 5_000))],
         ["apollo", () => apollo.stop()],
         // Requests cut at the end of the grace may still wait on a vendor: their calls are abandoned.
         ["upstream", () => (http === "drained" ? dispatcher.close() : dispatcher.destroy())],

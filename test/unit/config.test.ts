@@ -45,6 +45,20 @@ describe("configuration", () => {
     expect(problems({ ...valid, extra: true })[0]).toMatch(/Unrecognized key/);
   });
 
+  it("lets only Microsoft's marketplace app call a marketplace webhook unless told otherwise", () => {
+    const marketplace = (webhook: Record<string, unknown>) => ({
+      ...valid,
+      connections: [{ id: "mkt", vendor: "microsoft-marketplace", tenantId: "t", clientId: "c", clientSecret: "s", webhook: { jwksUrl: "https://login.test/keys", issuer: "i", audience: "a", tenantId: "t", ...webhook } }],
+    });
+    const webhookOf = (raw: unknown) => {
+      const c = parseConfig(raw, env).connections[0];
+      return c.vendor === "microsoft-marketplace" ? c.webhook : undefined;
+    };
+    expect(webhookOf(marketplace({}))?.allowedAppIds).toEqual(["20e940b3-4c77-4b0b-9a53-9e16a1b010a7"]);
+    expect(webhookOf(marketplace({ allowedAppIds: ["app-1", "app-2"] }))?.allowedAppIds).toEqual(["app-1", "app-2"]);
+    expect(problems(marketplace({ allowedAppIds: [] }))).toEqual(["connections[0].webhook.allowedAppIds: must list at least one app id"]);
+  });
+
   it("reads the file named by GATEWAY_CONFIG and reports a file that is not JSON", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     writeFileSync(join(dir, "ok.json"), JSON.stringify(valid));

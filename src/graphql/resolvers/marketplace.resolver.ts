@@ -67,7 +67,7 @@ export class MarketplaceEvent {
   @Field(() => String)
   action!: string;
 
-  @Field(() => String, { description: "ACCEPTED, REJECTED, NOTED, IGNORED_UNCONFIRMED or FAILED." })
+  @Field(() => String, { description: "RECEIVED (answered, being confirmed), ACCEPTED, REJECTED, NOTED, IGNORED_UNCONFIRMED or FAILED." })
   outcome!: string;
 
   @Field(() => String)

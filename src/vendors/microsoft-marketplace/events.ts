@@ -4,7 +4,8 @@
  */
 import type { ResponseCache } from "../../cache/store";
 
-export type EventOutcome = "ACCEPTED" | "REJECTED" | "NOTED" | "IGNORED_UNCONFIRMED" | "FAILED";
+/** RECEIVED: answered, still being confirmed and acted on in the background. */
+export type EventOutcome = "RECEIVED" | "ACCEPTED" | "REJECTED" | "NOTED" | "IGNORED_UNCONFIRMED" | "FAILED";
 
 export interface MarketplaceEventRecord {
   /** The operation id: the idempotency key of the event. */

@@ -12,7 +12,7 @@ import type { Decimal } from "decimal.js";
 import type { ConnectionInfo, PartnerRecord, ProductRecord, Sourced, SubscriptionRecord, UsageSnapshot } from "../../domain/model";
 import type { Secret } from "../../domain/secret";
 import { pathOf, type UpstreamRequest, type UpstreamResponse } from "../../http/upstream";
-import { cachedRead, createUpstream, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
+import { cachedRead, createUpstream, listOf, localProvenance, rootPartnerRecord, warnUnknown, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "./auth";
 import { companiesOf, mapOperation, mapPlan, mapSubscription, MARKETPLACE_PUBLISHER, quantityOf } from "./mapper";
 import { meteringMessage, meteringResult, meteringStatusOf, usageEventBody } from "./metering";
@@ -25,6 +25,11 @@ export interface MarketplaceWebhookConfig {
   audience: string;
   /** The tenant the tokens must come from (`tid`). */
   tenantId: string;
+  /**
+   * Calling apps allowed (`appid` of v1 tokens, `azp` of v2): Microsoft's marketplace app
+   * (MARKETPLACE_RESOURCE) unless configured otherwise. A token naming another app is refused (401).
+   */
+  allowedAppIds: string[];
   /** What to answer a customer's change: accept (default) or reject. */
   policy: { changePlan: "accept" | "reject"; changeQuantity: "accept" | "reject" };
 }
@@ -142,9 +147,11 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
         idempotent: true,
       }, (text) => {
         const parsed = body<MsSubscriptionPage>(text, "subscription list");
+        // An empty body is "none" (quirk 4); the emulator always sends {subscriptions: [...]}.
+        const items = listOf<MsSubscription>(info, parsed, "subscriptions", "subscription list", { emptyBody: true });
         const next = parsed?.["@nextLink"];
         const m = typeof next === "string" ? /[?&]continuationToken=([^&]+)/.exec(next) : null;
-        return { items: (parsed?.subscriptions ?? []).map((s) => mapSubscription(info, s, onUnknown)), next: m ? decodeURIComponent(m[1]) : undefined };
+        return { items: items.map((s) => mapSubscription(info, s, onUnknown)), next: m ? decodeURIComponent(m[1]) : undefined };
       });
       source ??= read.source;
       all.push(...read.value.items);
@@ -177,13 +184,15 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
     },
     async plans(call, key) {
       const sub = (await saas.get(call, key)).value;
+      // An unknown id gets an empty body from Microsoft (note 5) and a bare [] from its emulator.
       return readCached(call, "ms.plans", { key }, deps.ttls.catalogueMs, { route: "list-plans", method: "GET", path: `${subPath(key)}/listAvailablePlans`, idempotent: true }, (text) =>
-        (body<{ plans?: MsPlan[] }>(text, "plan list")?.plans ?? []).map((p) => mapPlan(info, sub.offer ?? undefined, p)),
+        listOf<MsPlan>(info, body<unknown>(text, "plan list"), "plans", "plan list", { emptyBody: true, bare: true }).map((p) => mapPlan(info, sub.offer ?? undefined, p)),
       );
     },
     async pendingOperations(call, key) {
       const res = await send(call, { route: "list-operations", method: "GET", path: `${subPath(key)}/operations`, idempotent: true });
-      const ops = body<{ operations?: MsOperation[] }>(res.text, "operation list")?.operations ?? [];
+      // {operations: [...]}, {} or an empty body for none (Microsoft), or a bare array (its emulator).
+      const ops = listOf<MsOperation>(info, body<unknown>(res.text, "operation list"), "operations", "operation list", { emptyBody: true, emptyObject: true, bare: true });
       return { value: ops.map((o) => mapOperation(info, o, key, onUnknown)), source: localProvenance(info, deps) };
     },
     async getOperation(call, subscriptionKey, operationKey) {
@@ -240,7 +249,8 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
         method: "PATCH",
         path: pathOf("/saas/subscriptions", subscriptionKey, "operations", operationKey),
         body: JSON.stringify({ status: success ? "Success" : "Failure" }),
-        idempotent: false,
+        // Safe to repeat: it sets a final state, and a repeat after a lost answer gets 409 (already ended).
+        idempotent: true,
       });
       await invalidate();
       return (await saas.getOperation(call, subscriptionKey, operationKey)).value;
@@ -273,16 +283,17 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
           for (const event of chunk) out.push(meteringResult(event, "NOT_SENT", "", null, "Not sent: an earlier batch to this connection failed", failed.code));
           continue;
         }
-        let res: UpstreamResponse;
+        let results: MsUsageEventResult[];
         try {
-          res = await send(call, { route: "batch-usage-event", method: "POST", path: "/batchUsageEvent", body: usageEventBody(chunk, true), idempotent: false });
+          const res = await send(call, { route: "batch-usage-event", method: "POST", path: "/batchUsageEvent", body: usageEventBody(chunk, true), idempotent: false });
+          // An answer of another shape says nothing about what was accepted: unconfirmed, like a lost answer.
+          results = listOf<MsUsageEventResult>(info, body<MsBatchUsageResult>(res.text, "batch answer"), "result", "batch answer");
         } catch (err) {
           if (!(err instanceof VendorError)) throw err;
           failed = err;
           for (const event of chunk) out.push(meteringResult(event, "UNCONFIRMED", "", null, err.message, err.code));
           continue;
         }
-        const results = body<MsBatchUsageResult>(res.text, "batch answer")?.result ?? [];
         // Answers come in the order sent; one missing is said so, never dropped.
         chunk.forEach((event, i) => {
           const r = results[i];

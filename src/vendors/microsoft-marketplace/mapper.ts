@@ -7,6 +7,7 @@ import type { Decimal } from "decimal.js";
 import type { OperationRecord, OperationStatus } from "../../domain/connector";
 import { Dec, isDecimalText } from "../../domain/money";
 import type { CompanyRecord, ConnectionInfo, PartyRecord, ProductRecord, SubscriptionRecord, SubscriptionStatus } from "../../domain/model";
+import { listOf } from "../connector-kit";
 import type { MsOperation, MsParty, MsPlan, MsSubscription } from "./wire";
 
 export const MARKETPLACE_PUBLISHER = "publisher";
@@ -55,7 +56,8 @@ export function mapSubscription(info: ConnectionInfo, s: MsSubscription, onUnkno
   const beneficiary = party(s.beneficiary);
   const purchaser = party(s.purchaser);
   const attributes: SubscriptionRecord["attributes"] = [];
-  if (s.allowedCustomerOperations) attributes.push({ name: "allowedCustomerOperations", value: s.allowedCustomerOperations.join(",") });
+  const allowed = listOf<string>(info, s, "allowedCustomerOperations", "subscription's allowedCustomerOperations", { absent: true, of: "string" });
+  if (s.allowedCustomerOperations !== undefined) attributes.push({ name: "allowedCustomerOperations", value: allowed.join(",") });
   if (s.sandboxType && s.sandboxType !== "None") attributes.push({ name: "sandboxType", value: s.sandboxType });
   const created = dateOf(s.created);
   if (created) attributes.push({ name: "created", value: created });

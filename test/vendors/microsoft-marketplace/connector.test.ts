@@ -9,11 +9,12 @@ import {
   type MarketplaceSimulator,
 } from "../../../src/vendors/microsoft-marketplace/simulator/server";
 import { MARKETPLACE_RESOURCE } from "../../../src/vendors/microsoft-marketplace/wire";
-import { handleMarketplaceWebhook } from "../../../src/vendors/microsoft-marketplace/webhook";
+import { MarketplaceWebhooks } from "../../../src/vendors/microsoft-marketplace/webhook";
 import { listEvents } from "../../../src/vendors/microsoft-marketplace/events";
 import type { ConnectionInfo } from "../../../src/domain/model";
 import { callContext, connectorDeps } from "../../helpers/connector";
 import { DisposableStack } from "../../helpers/stack";
+import { Dec } from "../../../src/domain/money";
 
 const stack = new DisposableStack();
 let sim: MarketplaceSimulator;
@@ -146,6 +147,66 @@ describe("subscriptions", () => {
   });
 });
 
+describe("list bodies of unknown shape", () => {
+  const sub = () => byStatus("Subscribed");
+
+  it("reads the operations list as a bare array, as Microsoft's emulator sends it", async () => {
+    const bare = stack.use(await createMarketplaceSimulator({ now: () => new Date(clock), operationList: "bare" }));
+    const s = bare.subscriptions.find((x) => x.saasSubscriptionStatus === "Subscribed" && x.quantity !== null && x.allowedCustomerOperations.includes("Update"))!;
+    const c = connector({ target: bare });
+    expect((await c.saas.pendingOperations(call(), s.id)).value).toEqual([]);
+    expect(bare.calls.last("list-operations")!.outcome).toBe(200);
+    const op = bare.newCustomerChange(s.id, { quantity: (s.quantity ?? 0) + 1 });
+    const { value } = await c.saas.pendingOperations(call(), s.id);
+    expect(value).toHaveLength(1);
+    expect(value[0]).toMatchObject({ key: op.id, action: "ChangeQuantity", status: "IN_PROGRESS" });
+  });
+
+  it("reads {operations: [...]}, {} and an empty body as Microsoft sends them", async () => {
+    const c = connector();
+    const s = sub();
+    const op = sim.newCustomerChange(s.id, { quantity: (s.quantity ?? 0) + 1 });
+    expect((await c.saas.pendingOperations(call(), s.id)).value.map((o) => o.key)).toContain(op.id);
+    sim.faults.next("list-operations", { body: "{}" });
+    expect((await c.saas.pendingOperations(call(), s.id)).value).toEqual([]);
+    sim.faults.next("list-operations", { body: "" });
+    expect((await c.saas.pendingOperations(call(), s.id)).value).toEqual([]);
+  });
+
+  it.each([
+    ["an array under another key", '{"value":[{"id":"x","subscriptionId":"y"}]}'],
+    ["an object without the list", '{"nextLink":null}'],
+    ["a string", '"operations"'],
+    ["null", "null"],
+    ["a list that is not one", '{"operations":"none"}'],
+    ["items that are not objects", '{"operations":[1,2]}'],
+  ])("answers VENDOR_BAD_RESPONSE for an operations list that is %s, never an empty list", async (_name, text) => {
+    sim.faults.next("list-operations", { body: text });
+    await expect(connector().saas.pendingOperations(call(), sub().id)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE" });
+  });
+
+  it("answers VENDOR_BAD_RESPONSE for a subscription list, plan list or allowedCustomerOperations of another shape", async () => {
+    sim.faults.next("list-subscriptions", { body: '{"value":[]}' });
+    await expect(connector().saas.list(call())).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining('"subscriptions" is missing') });
+    sim.faults.next("list-plans", { body: '{"plan":[]}' });
+    await expect(connector().saas.plans(call(), sub().id)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE" });
+    sim.faults.next("get-subscription", { body: JSON.stringify({ ...sub(), allowedCustomerOperations: "Read" }) });
+    await expect(connector().saas.get(call(), sub().id)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE" });
+    // The documented empty answers stay "none": an unknown id's plans as an empty body, or the emulator's [].
+    sim.faults.next("list-plans", { body: "[]" });
+    expect((await connector().saas.plans(call(), sub().id)).value).toEqual([]);
+  });
+
+  it("reports a batch answer without its result list as UNCONFIRMED per event (VENDOR_BAD_RESPONSE)", async () => {
+    const s = sub();
+    const start = new Date(Math.floor(clock / 3_600_000) * 3_600_000 - 3_600_000);
+    const events = [0, 1].map((i) => ({ subscriptionKey: s.id, planId: s.planId, dimension: `dim-${i}`, quantity: new Dec(1), effectiveStartTime: start }));
+    sim.faults.next("batch-usage-event", { body: '{"count":2}' });
+    const results = await connector().saas.reportUsageBatch(call(), events);
+    expect(results.map((r) => `${r.status}:${r.errorCode}`)).toEqual(["UNCONFIRMED:VENDOR_BAD_RESPONSE", "UNCONFIRMED:VENDOR_BAD_RESPONSE"]);
+  });
+});
+
 describe("webhook policy", () => {
   it("rejects a customer's change when the policy says so, and records it", async () => {
     const deps = connectorDeps(stack, now);
@@ -159,7 +220,14 @@ describe("webhook policy", () => {
         tokenUrl: `${sim.url}/${MARKETPLACE_SANDBOX.tenantId}/oauth2/token`,
         tokenVersion: "v1",
         resource: MARKETPLACE_RESOURCE,
-        webhook: { jwksUrl: sim.jwksUrl, issuer: sim.issuer, audience: MARKETPLACE_SANDBOX.publisherAppId, tenantId: MARKETPLACE_SANDBOX.tenantId, policy: { changePlan: "reject", changeQuantity: "accept" } },
+        webhook: {
+          jwksUrl: sim.jwksUrl,
+          issuer: sim.issuer,
+          audience: MARKETPLACE_SANDBOX.publisherAppId,
+          tenantId: MARKETPLACE_SANDBOX.tenantId,
+          allowedAppIds: [MARKETPLACE_RESOURCE],
+          policy: { changePlan: "reject", changeQuantity: "accept" },
+        },
       },
       deps,
     );
@@ -169,8 +237,12 @@ describe("webhook policy", () => {
     const op = await sim.customerChange(sub.id, { planId: sub.planId === "basic" ? "pro" : "basic" });
     const token = await sim.signToken({ appid: MARKETPLACE_RESOURCE }, { audience: MARKETPLACE_SANDBOX.publisherAppId });
     const body = JSON.stringify({ id: op.id, subscriptionId: sub.id, action: "ChangePlan", status: "InProgress" });
-    const result = await handleMarketplaceWebhook(c, deps.cache, call(), `Bearer ${token}`, body, now);
-    expect(result).toEqual({ status: 200, body: { outcome: "REJECTED" } });
+    const webhooks = new MarketplaceWebhooks({ store: deps.cache, logger: deps.logger, now });
+    const result = await webhooks.handle(c, `Bearer ${token}`, body);
+    expect(result).toEqual({ status: 200, body: { outcome: "RECEIVED" } });
+    expect(await webhooks.drain()).toBe(true);
+    expect(sim.calls.count("update-operation")).toBe(1);
+    expect(JSON.parse(sim.calls.last("update-operation")!.body)).toEqual({ status: "Failure" });
     expect(op.status).toBe("Failed");
     expect(sub.planId).toBe(before);
     expect((await listEvents(deps.cache, "ms-reject"))[0]).toMatchObject({ operationId: op.id, outcome: "REJECTED" });

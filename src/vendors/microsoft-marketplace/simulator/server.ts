@@ -4,8 +4,11 @@
  * API answers 403 to a token for another audience. Subscriptions follow the state machine
  * PendingFulfillmentStart → Subscribed ⇄ Suspended → Unsubscribed; changes answer 202 +
  * Operation-Location and their operations progress to Succeeded, Failed or Conflict. Lists page at
- * 100 and answer empty bodies where the service does. A webhook sender signs its calls, retries, and
- * auto-accepts a change nobody acknowledged within the window. Metering takes one event per
+ * 100 and answer empty bodies where the service does (or, as an option, the operations list as the
+ * bare array Microsoft's emulator sends). A webhook sender signs its calls (as Microsoft's marketplace
+ * app by default, or another app), retries, auto-accepts a change nobody acknowledged within the
+ * window, and, like the emulator, flags a PATCH of an operation that comes before the webhook call
+ * about it returned. Metering takes one event per
  * subscription, dimension and hour (a repeat is a 409 Duplicate carrying the event accepted first),
  * from the last 24 hours only, for Subscribed subscriptions and their plan's dimensions; a batch takes
  * at most 25 events and answers a status per event.
@@ -134,9 +137,28 @@ export interface MarketplaceSimulatorOptions {
   autoAcceptMs?: number;
   webhookRetries?: number;
   webhookRetryDelayMs?: number;
+  /**
+   * The app id the webhook tokens name (`appid` in v1 tokens, `azp` in v2): Microsoft's marketplace
+   * app by default; another one plays a caller the gateway must refuse.
+   */
+  webhookAppId?: string;
+  /** Entra token version of the webhook tokens (v1: `appid`; v2: `azp`). */
+  webhookTokenVersion?: "v1" | "v2";
+  /** `GET .../operations` as `{operations: [...]}` (Microsoft, default) or a bare array (Microsoft's emulator). */
+  operationList?: "wrapped" | "bare";
   now?: () => Date;
   host?: string;
   port?: number;
+}
+
+export interface DeliverOptions {
+  /** A ready token instead of one signed for this delivery. */
+  token?: string;
+  /** The oldest short payload, without the subscription. */
+  minimal?: boolean;
+  /** Sign for another calling app (default: the simulator's webhookAppId). */
+  appId?: string;
+  tokenVersion?: "v1" | "v2";
 }
 
 export interface MarketplaceSimulator extends SimulatorHandle {
@@ -147,12 +169,19 @@ export interface MarketplaceSimulator extends SimulatorHandle {
   /** The marketplace token a landing page would receive for a subscription (already URL-encoded form is up to the caller). */
   purchaseToken(subscriptionId: string): string;
   setWebhookUrl(url: string): void;
+  /** The customer changes plan or seats: the operation (auto-accepted after the window), no webhook sent yet. */
+  newCustomerChange(subscriptionId: string, change: { planId?: string; quantity?: number }): SimMsOperation;
   /** The customer changes plan or seats in the marketplace: an operation plus a webhook to the publisher. */
   customerChange(subscriptionId: string, change: { planId?: string; quantity?: number }): Promise<SimMsOperation>;
   /** Payment problems: Suspend (notify only), then Reinstate. */
   suspend(subscriptionId: string): Promise<SimMsOperation>;
   /** Sends a webhook for an operation, as Microsoft would (signed, retried). Returns the HTTP statuses seen. */
-  deliver(operation: SimMsOperation, options?: { token?: string; minimal?: boolean }): Promise<number[]>;
+  deliver(operation: SimMsOperation, options?: DeliverOptions): Promise<number[]>;
+  /**
+   * Operation ids PATCHed while a webhook call about them had not returned yet, as Microsoft's
+   * emulator flags them ("attempt to patch the status of the operation before the request returned").
+   */
+  earlyPatches: string[];
   /** Signs a token as Entra would (tests: wrong audience, issuer, expiry...). */
   signToken(claims: Record<string, unknown>, options?: { audience?: string; issuer?: string; expiresInSeconds?: number; kid?: string }): Promise<string>;
   /** The next operation created ends in this state instead of Succeeded. */
@@ -178,6 +207,9 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
   let nextOutcome: "Failed" | "Conflict" | undefined;
   const timers = new Set<NodeJS.Timeout>();
   let selfUrl = "";
+  /** Webhook calls not yet answered, per operation id. */
+  const delivering = new Map<string, number>();
+  const earlyPatches: string[] = [];
 
   async function signToken(claims: Record<string, unknown>, o: { audience?: string; issuer?: string; expiresInSeconds?: number; kid?: string } = {}): Promise<string> {
     const iat = Math.floor(now().getTime() / 1000);
@@ -415,6 +447,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
         const id = idOf(req, SUB_ACTION("operations"));
         if (!subById(id)) return json(404, { message: "Subscription not found" }, req);
         const pending = operations.filter((o) => o.subscriptionId === id && (o.status === "InProgress" || o.status === "NotStarted"));
+        if (options.operationList === "bare") return json(200, pending.map(opView), req);
         return json(200, pending.length ? { operations: pending.map(opView) } : {}, req);
       }),
       api("get-operation", "GET", OP_PATH, (req) => {
@@ -430,6 +463,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
         const status = req.json<{ status?: string }>()?.status;
         if (status !== "Success" && status !== "Failure") return json(400, { message: "status must be Success or Failure" }, req);
         if (op.status !== "InProgress" && op.status !== "NotStarted") return json(409, { message: "The operation has already ended" }, req);
+        if ((delivering.get(op.id) ?? 0) > 0) earlyPatches.push(op.id);
         finish(op, status === "Success" ? "Succeeded" : "Failed");
         return empty(200, req);
       }),
@@ -470,16 +504,33 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
   });
   selfUrl = handle.url;
 
-  async function deliver(op: SimMsOperation, o: { token?: string; minimal?: boolean } = {}): Promise<number[]> {
+  function newCustomerChange(subscriptionId: string, change: { planId?: string; quantity?: number }): SimMsOperation {
+    const sub = subById(subscriptionId);
+    if (!sub) throw new Error(`no subscription ${subscriptionId}`);
+    const op = newOperation(sub, change.planId !== undefined ? "ChangePlan" : "ChangeQuantity", change, "Azure");
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      finish(op, "Succeeded"); // nobody said no within the window: accepted
+    }, autoAcceptMs);
+    timer.unref();
+    timers.add(timer);
+    return op;
+  }
+
+  async function deliver(op: SimMsOperation, o: DeliverOptions = {}): Promise<number[]> {
     if (!webhookUrl) throw new Error("no webhook URL set");
     const sub = subById(op.subscriptionId);
     const body = o.minimal
       ? { id: op.id, activityId: op.activityId, operationRequestSource: op.operationRequestSource, subscriptionId: op.subscriptionId, timeStamp: op.timeStamp, action: op.action }
       : { ...opView(op), operationRequestSource: op.operationRequestSource, subscription: sub, purchaseToken: null };
-    const token = o.token ?? (await signToken({ appid: MARKETPLACE_RESOURCE }, { audience: MARKETPLACE_SANDBOX.publisherAppId }));
+    const appId = o.appId ?? options.webhookAppId ?? MARKETPLACE_RESOURCE;
+    // Entra v1 tokens name the calling app in `appid`, v2 tokens in `azp`.
+    const caller = (o.tokenVersion ?? options.webhookTokenVersion ?? "v1") === "v2" ? { ver: "2.0", azp: appId } : { ver: "1.0", appid: appId };
+    const token = o.token ?? (await signToken(caller, { audience: MARKETPLACE_SANDBOX.publisherAppId }));
     const statuses: number[] = [];
     const retries = options.webhookRetries ?? 3;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      delivering.set(op.id, (delivering.get(op.id) ?? 0) + 1);
       try {
         const res = await request(webhookUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
         await res.body.dump();
@@ -487,6 +538,10 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
         if (res.statusCode < 500) break; // 2xx done; 4xx is the publisher's rejection
       } catch {
         statuses.push(0);
+      } finally {
+        const left = (delivering.get(op.id) ?? 1) - 1;
+        if (left > 0) delivering.set(op.id, left);
+        else delivering.delete(op.id);
       }
       await new Promise((r) => setTimeout(r, options.webhookRetryDelayMs ?? 200));
     }
@@ -498,6 +553,7 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     subscriptions,
     operations,
     usageEvents,
+    earlyPatches,
     jwksUrl: `${selfUrl}/${tenant}/discovery/v2.0/keys`,
     issuer,
     purchaseToken(subscriptionId: string) {
@@ -510,16 +566,9 @@ export async function createMarketplaceSimulator(options: MarketplaceSimulatorOp
     setWebhookUrl(url: string) {
       webhookUrl = url;
     },
+    newCustomerChange,
     async customerChange(subscriptionId, change) {
-      const sub = subById(subscriptionId);
-      if (!sub) throw new Error(`no subscription ${subscriptionId}`);
-      const op = newOperation(sub, change.planId !== undefined ? "ChangePlan" : "ChangeQuantity", change, "Azure");
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        finish(op, "Succeeded"); // nobody said no within the window: accepted
-      }, autoAcceptMs);
-      timer.unref();
-      timers.add(timer);
+      const op = newCustomerChange(subscriptionId, change);
       const statuses = webhookUrl ? await deliver(op) : [];
       // A 4xx answer within the window is a rejection (microsoft-marketplace.md: Webhook).
       if (statuses.some((s) => s >= 400 && s < 500)) finish(op, "Failed");
