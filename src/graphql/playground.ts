@@ -100,9 +100,19 @@ function renderPage(opts: PlaygroundOptions): string {
     // visits restore the stored tabs and the variables last typed.
     var firstVisit = true;
     try {
-      firstVisit = !window.localStorage.getItem("graphiql:tabState");
+      var stored = JSON.parse(window.localStorage.getItem("graphiql:tabState") || "null");
+      var active = stored && stored.tabs && stored.tabs[stored.activeTabIndex];
+      if (active) {
+        firstVisit = false;
+        // GraphiQL reopens the stored tab whose query and variables equal its separately stored
+        // "graphiql:query" / "graphiql:variables", and adds a new tab when none does. Those keys are
+        // written later than the tabs (each on its own debounce), so a page closed soon after an edit
+        // came back with an extra tab: name the active stored tab instead.
+        props.query = active.query || "";
+        props.variables = active.variables || "";
+      }
     } catch (e) {
-      /* storage blocked: GraphiQL keeps nothing either */
+      /* storage blocked or unreadable: GraphiQL starts from the default tabs */
     }
     if (firstVisit && props.defaultTabs && props.defaultTabs[0].variables) props.variables = props.defaultTabs[0].variables;
     props.fetcher = GraphiQL.createFetcher({ url: ${scriptJson(opts.endpoint)} });

@@ -109,6 +109,9 @@ describe("playground in a browser", () => {
       await variables.filter({ hasText: '"period"' }).waitFor({ timeout: 15_000 });
       const tabs = await first.page.locator(".graphiql-tab").count();
       expect((await run(first.page)).body.errors).toBeUndefined();
+      // GraphiQL writes its last query and variables on a debounce of their own, after its tabs: a page
+      // closed right after an edit leaves them behind its tabs. Leave them behind here, every time.
+      await first.page.evaluate('localStorage.removeItem("graphiql:variables"); localStorage.setItem("graphiql:query", "{ stale }")');
       await first.page.close();
 
       // Same profile: GraphiQL restores its stored tabs and variables; the page adds no tab of its own.
