@@ -16,7 +16,7 @@ import type { StoredLines } from "../../domain/line-source";
 import type { ConnectionInfo, InvoiceLineRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
-import { createUpstream, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
+import { createUpstream, listOf, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "../microsoft-marketplace/auth";
 import { partnerLineCodec, readInvoiceBlobs } from "./lines";
 import { BILLING_PATH, type ExportManifest, type ExportOperation, type GraphErrorBody } from "./wire";
@@ -99,6 +99,18 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     return new VendorError("VENDOR_BAD_RESPONSE", { vendor: info.vendor, connectionId: info.id, ...extra }, message);
   }
 
+  /** A JSON object body, or VENDOR_BAD_RESPONSE (never a TypeError on a `null` or a list). */
+  function jsonObject<T>(text: string, what: string): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw bad(`The ${what} is not JSON`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw bad(`The ${what} is not a JSON object`);
+    return value as T;
+  }
+
   function is410(err: unknown): boolean {
     return err instanceof VendorError && err.details.upstreamStatus === 410;
   }
@@ -127,19 +139,14 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     const started = performance.now();
     for (;;) {
       const res = await upstream.send(call, { route: "get-operation", method: "GET", path: "", url: operationUrl, headers: await graphHeaders(call), idempotent: true });
-      let op: ExportOperation;
-      try {
-        op = JSON.parse(res.text) as ExportOperation;
-      } catch {
-        throw bad("The export operation is not JSON");
-      }
+      const op = jsonObject<ExportOperation>(res.text, "export operation");
       const status = String(op.status ?? "").trim().toLowerCase();
       if (status === "succeeded" || status === "completed") {
         if (op.resourceLocation) return op.resourceLocation;
         const link = op["resourceLocation@odata.navigationLink"];
         if (!link) throw bad("The export succeeded without a manifest");
         const m = await upstream.send(call, { route: "get-manifest", method: "GET", path: "", url: link, headers: await graphHeaders(call), idempotent: true });
-        return JSON.parse(m.text) as ExportManifest;
+        return jsonObject<ExportManifest>(m.text, "export manifest");
       }
       if (status === "failed") {
         throw new VendorError(
@@ -159,11 +166,21 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
   }
 
   async function download(call: CallContext, manifest: ExportManifest, documentId: string, period: BillingPeriod) {
-    if (!manifest.rootDirectory || !manifest.sasToken || !Array.isArray(manifest.blobs)) throw bad("The manifest names no blobs");
+    if (typeof manifest.rootDirectory !== "string" || manifest.rootDirectory === "" || typeof manifest.sasToken !== "string" || manifest.sasToken === "") {
+      throw bad("The manifest names no blob directory or SAS token");
+    }
+    // microsoft-partner-billing.md, manifest: blobCount and blobs[] {name, partitionValue}.
+    const listed = listOf<ExportManifest["blobs"][number]>(info, manifest, "blobs", "manifest's blob list");
+    const unnamed = listed.findIndex((b) => typeof b.name !== "string" || b.name === "");
+    if (unnamed >= 0) throw bad(`The manifest's blob ${unnamed} has no name`);
+    // A manifest that lists fewer blobs than it counts would pass for a smaller invoice.
+    if (typeof manifest.blobCount === "number" && manifest.blobCount !== listed.length) {
+      throw bad(`The manifest counts ${manifest.blobCount} blob(s) but lists ${listed.length}`);
+    }
     const root = manifest.rootDirectory.replace(/\/$/, "");
     const sas = manifest.sasToken.replace(/^\?/, "");
     // Each blob is streamed, never held whole; a few at a time.
-    const blobs = manifest.blobs.map((blob) => ({
+    const blobs = listed.map((blob) => ({
       name: blob.name,
       open: async () =>
         (await upstream.open(call, { route: "blob", method: "GET", path: "", url: `${root}/${encodeURIComponent(blob.name)}?${sas}`, idempotent: true })).body,

@@ -181,6 +181,39 @@ describe("export flow", () => {
     await expect(store.page({}, 0, 1)).rejects.toThrow();
   });
 
+  describe("a manifest or operation of another shape is VENDOR_BAD_RESPONSE, never an empty or partial invoice", () => {
+    const manifest = (over: Record<string, unknown>) =>
+      JSON.stringify({
+        id: "op-1",
+        status: "succeeded",
+        resourceLocation: { id: "m-1", eTag: "e", rootDirectory: "http://127.0.0.1:9/blobs/none", sasToken: "sv=1&sig=x", blobCount: 1, blobs: [{ name: "part-0.json.gz" }], ...over },
+      });
+    it.each([
+      ["an operation that is JSON null", "null", /not a JSON object/],
+      ["an operation that is a list", "[]", /not a JSON object/],
+      ["a blob list that is an object", manifest({ blobs: { name: "part-0.json.gz" } }), /blob list is not a list/],
+      ["a null blob", manifest({ blobs: [null] }), /item 0 is null/],
+      ["a blob without a name", manifest({ blobs: [{ partitionValue: "default" }] }), /blob 0 has no name/],
+      ["fewer blobs listed than counted", manifest({ blobCount: 3 }), /counts 3 blob\(s\) but lists 1/],
+      ["no SAS token", manifest({ sasToken: null }), /no blob directory or SAS token/],
+    ])("%s", async (_name, body, message) => {
+      sim.faults.next("get-operation", { status: 200, body });
+      await expect(connector().getStatement(call(), PARTNER_SELF, OCT)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message });
+      expect(sim.calls.count("blob")).toBe(0);
+    });
+
+    it("a manifest behind its link that is not JSON", async () => {
+      sim.setManifestShape("link");
+      try {
+        sim.faults.next("get-manifest", { status: 200, body: "<html>gateway timeout</html>" });
+        await expect(connector().getStatement(call(), PARTNER_SELF, OCT)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: /export manifest is not JSON/ });
+        expect(sim.calls.count("get-manifest")).toBe(1);
+      } finally {
+        sim.setManifestShape("inline");
+      }
+    });
+  });
+
   it("maps a Graph token without PartnerBilling.Read.All to VENDOR_AUTH_FAILED (403)", async () => {
     await expect(connector({ clientId: PARTNER_BILLING_SANDBOX.unprivilegedClientId }).getStatement(call(), PARTNER_SELF, OCT)).rejects.toMatchObject({
       code: "VENDOR_AUTH_FAILED",
