@@ -311,10 +311,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       // In order: nothing new comes in and what is in flight finishes, then what those requests used.
       let http: "drained" | "cut" = "cut";
+      // One grace for requests and webhook work together, so stopping stays within it (plus the closes).
+      const graceEnds = performance.now() + (options.shutdownGraceMs ?? 5_000);
+      const graceLeft = () => Math.max(0, graceEnds - performance.now());
       const steps: Array<[name: string, run: () => Promise<void>]> = [
-        ["http", async () => void (http = await drainHttp(server, inFlight, options.shutdownGraceMs ?? 5_000))],
+        ["http", async () => void (http = await drainHttp(server, inFlight, graceLeft()))],
         // Webhook events answered but still being acted on use the upstream and the store.
-        ["webhooks", async () => void (await webhooks.drain(options.shutdownGraceMs ?? 5_000))],
+        ["webhooks", async () => void (await webhooks.drain(graceLeft()))],
         ["apollo", () => apollo.stop()],
         // Requests cut at the end of the grace may still wait on a vendor: their calls are abandoned.
         ["upstream", () => (http === "drained" ? dispatcher.close() : dispatcher.destroy())],

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error("stop did not finish in time: exiting");
       process.exit(1);
-    }, graceMs + 5_000).unref();
+    }, graceMs + 3_000).unref();
     await gateway.stop();
     await sandbox?.close();
     logger.info("stopped");
