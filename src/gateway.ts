@@ -71,6 +71,20 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** True when a POST body or a GET's `extensions` parameter carries `extensions.persistedQuery`. */
+function namesPersistedQuery(body: unknown, url: URL): boolean {
+  let extensions: unknown = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as { extensions?: unknown }).extensions : undefined;
+  const param = url.searchParams.get("extensions");
+  if (extensions === undefined && param !== null) {
+    try {
+      extensions = JSON.parse(param);
+    } catch {
+      return false; // Apollo refuses the malformed parameter itself (400)
+    }
+  }
+  return extensions !== null && typeof extensions === "object" && "persistedQuery" in extensions;
+}
+
 /** `application/json`, with no charset or a UTF-8 one (the body is decoded as UTF-8). */
 export function isJsonMediaType(header: string | undefined): boolean {
   if (!header) return false;
@@ -219,6 +233,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       } catch {
         return sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
       }
+    }
+
+    // Persisted queries are off: a request naming one is refused as a request error (400), not the 200
+    // Apollo gives it, so every refused request is a 4xx for both response media types.
+    if (namesPersistedQuery(body, url)) {
+      return sendJson(res, 400, { errors: [{ message: "Persisted queries are not supported: send the query", extensions: { code: "PERSISTED_QUERY_NOT_SUPPORTED" } }] });
     }
 
     const headers = new HeaderMap();

@@ -21,7 +21,7 @@ const GUID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 interface Case {
   name: string;
   /** A GraphQL request, or a raw body. */
-  body: { query?: string; variables?: Record<string, unknown> } | string;
+  body: { query?: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> } | string;
   status: number;
   code: string;
   method?: "POST" | "PUT";
@@ -100,6 +100,12 @@ const CASES: Case[] = [
   { name: "an oversize body", body: JSON.stringify({ query: `{ connections { id } }`, variables: { pad: "x".repeat(2 * 1024 * 1024) } }), status: 413, code: "BAD_REQUEST" },
   { name: "no token", body: q(`{ connections { id } }`), status: 401, code: "UNAUTHENTICATED", noToken: true },
   { name: "an unsupported method", body: q(`{ connections { id } }`), status: 405, code: "BAD_REQUEST", method: "PUT" },
+  {
+    name: "a persisted-query hash (persisted queries are off)",
+    body: { extensions: { persistedQuery: { version: 1, sha256Hash: "ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38" } } },
+    status: 400,
+    code: "PERSISTED_QUERY_NOT_SUPPORTED",
+  },
   { name: "a subscription (the schema has none)", body: q(`subscription { connections { id } }`), status: 400, code: "GRAPHQL_VALIDATION_FAILED" },
   { name: "a JSON body sent as application/graphql", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "application/graphql" },
   { name: "a JSON body sent as text/plain", body: q(`{ connections { id } }`), status: 415, code: "BAD_REQUEST", contentType: "text/plain" },
