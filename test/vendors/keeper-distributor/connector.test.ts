@@ -187,3 +187,22 @@ describe("keeper-distributor simulator contract", () => {
     expect(await post("current-usage", { vendorInternalId: "tailspin-005" })).toEqual({ status: 200, body: { success: false, message: "Account is not active" } });
   });
 });
+
+describe("keeper-distributor list shapes", () => {
+  it("answers an account list of another shape as VENDOR_BAD_RESPONSE", async () => {
+    sim.faults.next("accounts", { body: '{"success":true,"accounts":{"companyName":"X","vendorInternalId":"x","status":"ACTIVE"}}' });
+    await expect(connector().listSubPartners(callContext(stack), KEEPER_DISTRIBUTOR_ROOT)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("account list") });
+  });
+
+  it("answers a product list whose items are not objects as VENDOR_BAD_RESPONSE", async () => {
+    sim.faults.next("msp-products", { body: '{"success":true,"products":[720,1012]}' });
+    await expect(connector().listProducts(callContext(stack))).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("product list") });
+  });
+
+  it("answers monthly usage whose company has no products list as VENDOR_BAD_RESPONSE, not a statement without its lines", async () => {
+    sim.faults.next("monthly-usage", {
+      body: '{"success":true,"usage":{"total":10,"currency":"USD","mspItem":{"companyId":"m","companyName":"M","products":[]},"mcItems":[{"companyId":"x","companyName":"X","total":10}]}}',
+    });
+    await expect(connector().getStatement(callContext(stack), "qamspnfl-001", { year: 2025, month: 8 })).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("usage.mcItems[0].products") });
+  });
+});

@@ -116,3 +116,29 @@ describe("keeper-msp simulator contract", () => {
     expect(await res.body.text()).toContain("2387.74");
   });
 });
+
+const MSP = '"mspItem":{"companyId":"NDU5Njg","companyName":"QaMspNfl","products":[{"productId":720,"quantity":31}]}';
+
+describe("keeper-msp list shapes", () => {
+  it.each([
+    ["usage without mcItems", `{"success":true,"usage":{${MSP}}}`, "usage.mcItems"],
+    ["mcItems that is an object", `{"success":true,"usage":{${MSP},"mcItems":{"companyId":"x"}}}`, "usage.mcItems"],
+    ["a company without products", `{"success":true,"usage":{${MSP},"mcItems":[{"companyId":"x","companyName":"X"}]}}`, "usage.mcItems[0].products"],
+    ["a company item that is not an object", `{"success":true,"usage":{${MSP},"mcItems":["x"]}}`, "usage.mcItems"],
+  ])("answers current usage with %s as VENDOR_BAD_RESPONSE", async (_name, body, field) => {
+    sim.faults.next("current-usage", { body });
+    await expect(connector(KEEPER_MSP_SANDBOX_TOKEN).getCurrentUsage(callContext(stack), KEEPER_MSP_SELF)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining(field) });
+  });
+
+  it("still reads an MSP with no managed companies (mcItems: [])", async () => {
+    sim.faults.next("current-usage", { body: `{"success":true,"usage":{${MSP},"mcItems":[]}}` });
+    const { value } = await connector(KEEPER_MSP_SANDBOX_TOKEN).getCurrentUsage(callContext(stack), KEEPER_MSP_SELF);
+    expect(value.companies).toEqual([]);
+    expect(value.partnerUsage.map((u) => u.productKey)).toEqual(["720"]);
+  });
+
+  it("answers a monthly statement whose company has no products list as VENDOR_BAD_RESPONSE", async () => {
+    sim.faults.next("billing-usage", { body: `{"success":true,"usage":{"total":0,"currency":"USD",${MSP},"mcItems":[{"companyId":"x","companyName":"X","total":0}]}}` });
+    await expect(connector(KEEPER_MSP_SANDBOX_TOKEN).getStatement(callContext(stack), KEEPER_MSP_SELF, { year: 2025, month: 8 })).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("usage.mcItems[0].products") });
+  });
+});

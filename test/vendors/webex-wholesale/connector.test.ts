@@ -322,3 +322,26 @@ describe("webex simulator contract", () => {
     expect(link.statusCode).toBe(404);
   });
 });
+
+describe("webex list shapes", () => {
+  it.each([
+    ["items that are not objects", '{"items":[null]}'],
+    ["items under another key", '{"reports":[]}'],
+    ["a bare list", "[]"],
+  ])("answers a report list with %s as VENDOR_BAD_RESPONSE", async (_name, body) => {
+    sim.faults.next("list-reports", { body });
+    await expect(connector().reports.list(callContext(stack), WEBEX_PARTNER_SELF)).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("report list") });
+  });
+
+  it("answers a failed report whose errors are not a list as VENDOR_BAD_RESPONSE", async () => {
+    sim.faults.next("get-report", { body: '{"id":"r1","billingStartDate":"2026-08-01","billingEndDate":"2026-08-31","status":"FAILED","errors":"Billing Report not found."}' });
+    await expect(connector().reports.get(callContext(stack), "r1")).rejects.toMatchObject({ code: "VENDOR_BAD_RESPONSE", message: expect.stringContaining("errors") });
+  });
+
+  it("reads a report's errors list, and a list item without one", async () => {
+    sim.faults.next("get-report", { body: '{"id":"r1","billingStartDate":"2026-08-01","billingEndDate":"2026-08-31","status":"FAILED","errors":[{"code":2024,"description":"Billing Report not found."}]}' });
+    expect((await connector().reports.get(callContext(stack), "r1")).value.errors).toEqual([{ code: "2024", message: "Billing Report not found." }]);
+    sim.faults.next("list-reports", { body: '{"items":[{"id":"r2","billingStartDate":"2026-08-01","billingEndDate":"2026-08-31","status":"IN_PROGRESS","type":"PARTNER"}]}' });
+    expect((await connector().reports.list(callContext(stack), WEBEX_PARTNER_SELF)).value.map((r) => [r.key, r.errors])).toEqual([["r2", []]]);
+  });
+});
