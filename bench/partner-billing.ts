@@ -8,6 +8,7 @@ import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { request } from "undici";
 import type { ConnectionInfo, ReportedTotals } from "../src/domain/model";
+import { moneyText } from "../src/domain/money";
 import { GUNZIP_CHUNK, partnerLineCodec, readInvoiceBlobs } from "../src/vendors/microsoft-partner-billing/lines";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -32,7 +33,7 @@ const period = { year: 2026, month: 10 };
  */
 /** The invoice's totals, one per currency (never added across currencies). */
 function totalsText(reported: ReportedTotals): string {
-  return reported.byCurrency.map((c) => `${c.total?.toFixed() ?? "-"} ${c.currency}`).join(", ");
+  return reported.byCurrency.map((c) => `${c.total ? moneyText(c.total, c.currency) : "-"} ${c.currency}`).join(", ");
 }
 
 async function gatewayPath(blobs: Array<{ name: string; open: () => Promise<Readable> }>) {
