@@ -109,8 +109,10 @@ describe("playground in a browser", () => {
       await variables.filter({ hasText: '"period"' }).waitFor({ timeout: 15_000 });
       const tabs = await first.page.locator(".graphiql-tab").count();
       expect((await run(first.page)).body.errors).toBeUndefined();
-      // GraphiQL writes its last query and variables on a debounce of their own, after its tabs: a page
-      // closed right after an edit leaves them behind its tabs. Leave them behind here, every time.
+      // GraphiQL writes its tabs and its last query and variables each on a debounce of its own: a page
+      // closed right after an edit can leave the last-query keys behind the tabs. Once the tabs are
+      // stored, leave the keys behind here, every time.
+      await first.page.waitForFunction('localStorage.getItem("graphiql:tabState") !== null');
       await first.page.evaluate('localStorage.removeItem("graphiql:variables"); localStorage.setItem("graphiql:query", "{ stale }")');
       await first.page.close();
 
