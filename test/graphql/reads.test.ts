@@ -62,23 +62,23 @@ describe("reads", () => {
   });
 
   it("detects a planted difference and lists it", async () => {
-    // MC Test's first line: 4.8 × 0.89 = 4.272 → 4.27; plant 4.29.
-    const planted = SEED_MONTHLY_USAGE_TEXT.replace('"avgMonthlyCost": 4.27', '"avgMonthlyCost": 4.29');
+    // MC Test's first line: 4.8 × 0.89 = 4.272 → 4.27; plant 4.3 (written back as money: 4.30).
+    const planted = SEED_MONTHLY_USAGE_TEXT.replace('"avgMonthlyCost": 4.27', '"avgMonthlyCost": 4.3');
     expect(planted).not.toBe(SEED_MONTHLY_USAGE_TEXT);
     t.sandbox.keeperMsp.faults.next("billing-usage", { status: 200, body: planted });
     const res = await t.gql(
       `{ invoice(partnerId: "${MSP_SELF}", period: "2025-07") {
-          reconciliation { balanced linesTotal { amount } differences { kind companyName reported computed difference } } } }`,
+          reconciliation { balanced linesTotal { amount } differences { kind currency companyName reported computed difference } } } }`,
     );
     expect(res.body.errors).toBeUndefined();
     const r = res.body.data!.invoice.reconciliation;
     expect(r.balanced).toBe(false);
-    expect(r.linesTotal.amount).toBe("2387.76");
+    expect(r.linesTotal.amount).toBe("2387.77");
     expect(r.differences).toEqual(
       expect.arrayContaining([
-        { kind: "LINE_AMOUNT", companyName: "MC Test", reported: "4.29", computed: "4.27", difference: "0.02" },
-        { kind: "COMPANY_TOTAL", companyName: "MC Test", reported: "181.04", computed: "181.06", difference: "-0.02" },
-        { kind: "SUBTOTAL", companyName: null, reported: "2387.74", computed: "2387.76", difference: "-0.02" },
+        { kind: "LINE_AMOUNT", currency: "USD", companyName: "MC Test", reported: "4.30", computed: "4.27", difference: "0.03" },
+        { kind: "COMPANY_TOTAL", currency: "USD", companyName: "MC Test", reported: "181.04", computed: "181.07", difference: "-0.03" },
+        { kind: "SUBTOTAL", currency: "USD", companyName: null, reported: "2387.74", computed: "2387.77", difference: "-0.03" },
       ]),
     );
     expect(r.differences).toHaveLength(3);

@@ -351,6 +351,10 @@ export class InvoiceResolver {
       linesWithoutAmount: r.linesWithoutAmount,
       differences: r.differences.map((d) => ({
         ...d,
+        // Money too: at the currency's minor unit, like every Money amount.
+        reported: d.reported !== null && d.currency !== null ? moneyText(d.reported, d.currency) : d.reported,
+        computed: d.currency !== null ? moneyText(d.computed, d.currency) : d.computed,
+        difference: d.currency !== null ? moneyText(d.difference, d.currency) : d.difference,
         companyId: d.companyKey === null ? null : globalId("company", invoice.connectionId, invoice.partnerKey, d.companyKey),
         lineId: d.lineId === null ? null : globalId("line", invoice.connectionId, d.lineId),
       })),

@@ -202,7 +202,7 @@ export class ReconciliationDifference {
   @Field(() => DecimalScalar, { nullable: true, description: "Null where the vendor reports no figure in this currency to check the lines against." })
   reported!: unknown;
 
-  @Field(() => DecimalScalar)
+  @Field(() => DecimalScalar, { description: "Money amounts (reported, computed, difference) are written at the currency's minor unit." })
   computed!: unknown;
 
   @Field(() => DecimalScalar, { description: "reported − computed" })
