@@ -16,6 +16,7 @@ import type { StoredLines } from "../../domain/line-source";
 import type { ConnectionInfo, InvoiceLineRecord, ReportedTotals, Sourced, StatementRecord, UsageSnapshot } from "../../domain/model";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { Secret } from "../../domain/secret";
+import { pathSegment } from "../../http/upstream";
 import { createUpstream, listOf, localProvenance, provenance, rootPartnerRecord, type ConnectorDeps } from "../connector-kit";
 import { EntraTokenSource } from "../microsoft-marketplace/auth";
 import { partnerLineCodec, readInvoiceBlobs } from "./lines";
@@ -171,7 +172,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     }
     // microsoft-partner-billing.md, manifest: blobCount and blobs[] {name, partitionValue}.
     const listed = listOf<ExportManifest["blobs"][number]>(info, manifest, "blobs", "manifest's blob list");
-    const unnamed = listed.findIndex((b) => typeof b.name !== "string" || b.name === "");
+    const unnamed = listed.findIndex((b) => typeof b.name !== "string" || b.name === "" || b.name === "." || b.name === "..");
     if (unnamed >= 0) throw bad(`The manifest's blob ${unnamed} has no name`);
     // A manifest that lists fewer blobs than it counts would pass for a smaller invoice.
     if (typeof manifest.blobCount === "number" && manifest.blobCount !== listed.length) {
@@ -183,7 +184,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
     const blobs = listed.map((blob) => ({
       name: blob.name,
       open: async () =>
-        (await upstream.open(call, { route: "blob", method: "GET", path: "", url: `${root}/${encodeURIComponent(blob.name)}?${sas}`, idempotent: true })).body,
+        (await upstream.open(call, { route: "blob", method: "GET", path: "", url: `${root}/${pathSegment(blob.name)}?${sas}`, idempotent: true })).body,
     }));
     return readInvoiceBlobs(blobs, { codec: partnerLineCodec(info, PARTNER_SELF, period, documentId), memoryLimit: config.memoryLineLimit, concurrency: config.blobConcurrency });
   }

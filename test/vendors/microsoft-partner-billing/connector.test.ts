@@ -194,6 +194,7 @@ describe("export flow", () => {
       ["a blob list that is an object", manifest({ blobs: { name: "part-0.json.gz" } }), /blob list is not a list/],
       ["a null blob", manifest({ blobs: [null] }), /item 0 is null/],
       ["a blob without a name", manifest({ blobs: [{ partitionValue: "default" }] }), /blob 0 has no name/],
+      ["a blob named ..", manifest({ blobs: [{ name: ".." }] }), /blob 0 has no name/],
       ["fewer blobs listed than counted", manifest({ blobCount: 3 }), /counts 3 blob\(s\) but lists 1/],
       ["no SAS token", manifest({ sasToken: null }), /no blob directory or SAS token/],
     ])("%s", async (_name, body, message) => {
