@@ -2,8 +2,9 @@
  * `npm run bench:hostile` (and part of `npm run bench`): a deterministic corpus of hostile requests
  * against the sandbox gateway in its own process (hostile-gateway.ts): malformed JSON, bodies over the
  * 1 MiB limit, huge strings, deep nesting, alias floods, many fragments, thousands of distinct invalid
- * ids and periods (literal and as variables), bad tokens, unknown operations, GET with junk query
- * strings, persisted-query hashes, batches and wrong content types.
+ * ids and periods (literal and as variables), variables of the wrong type, bad cursors and page sizes,
+ * bad tokens, unknown operations, GET with junk query strings (mutations among them), persisted-query
+ * hashes, batches and wrong content types. test/graphql/hostile-corpus.test.ts runs the same corpus.
  * Prints per kind: requests, HTTP status classes, refused requests and the vendor calls they caused,
  * and the gateway process's RSS and heap after a forced GC before and after the corpus.
  * Asserts nothing (tests check behaviour); `HOSTILE_SEED`, `HOSTILE_ROUNDS`, `HOSTILE_SNAPSHOTS=1`.
@@ -33,7 +34,7 @@ function prng(seed: number): () => number {
   };
 }
 
-interface HostileCase {
+export interface HostileCase {
   kind: string;
   method: "GET" | "POST";
   /** Path and query string. */
@@ -62,7 +63,7 @@ interface Tally {
 }
 
 /** Request-level refusals: GraphQL answers carrying one of these (or any 4xx/5xx) refused the request. */
-const REFUSAL_CODES = new Set([
+export const REFUSAL_CODES = new Set([
   "BAD_USER_INPUT",
   "BAD_REQUEST",
   "UNAUTHENTICATED",
@@ -74,7 +75,7 @@ const REFUSAL_CODES = new Set([
   "OPERATION_RESOLUTION_FAILURE",
 ]);
 
-function codesOf(text: string): string[] {
+export function codesOf(text: string): string[] {
   try {
     const body = JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }> };
     return Array.isArray(body.errors) ? body.errors.map((e) => String(e.extensions?.code)) : [];
@@ -83,8 +84,32 @@ function codesOf(text: string): string[] {
   }
 }
 
-/** The corpus: same seed, same requests. `fixtures` are values only a running sandbox knows. */
-export function buildCorpus(seed: number, fixtures: { partnerId: string; period: string; expired: string; wrongAudience: string; badClaim: string; noScope: string }): HostileCase[] {
+/** Values only a running sandbox knows. */
+export interface CorpusFixtures {
+  partnerId: string;
+  period: string;
+  expired: string;
+  wrongAudience: string;
+  badClaim: string;
+  noScope: string;
+}
+
+/** Sends one case (the valid token unless the case says otherwise); status 0 when no answer came. */
+export async function sendCase(base: string, token: string, c: HostileCase): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { ...c.headers };
+  if (c.authorization === undefined) headers.authorization = `Bearer ${token}`;
+  else if (c.authorization !== null) headers.authorization = c.authorization;
+  const body = typeof c.body === "function" ? c.body() : c.body;
+  try {
+    const res = await request(`${base}${c.path ?? "/graphql"}`, { method: c.method, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    return { status: res.statusCode, text: await res.body.text() };
+  } catch {
+    return { status: 0, text: "" };
+  }
+}
+
+/** The corpus: same seed, same requests. */
+export function buildCorpus(seed: number, fixtures: CorpusFixtures): HostileCase[] {
   const rnd = prng(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[int(16)]).join("");
@@ -260,6 +285,30 @@ export function buildCorpus(seed: number, fixtures: { partnerId: string; period:
     }
   }
 
+  // Variables of the wrong type: each gets exactly the checks a literal gets.
+  const wrongValues: unknown[] = ["ten", 1.5, 2 ** 40, { n: 1 }, [1, 2], true, "", null];
+  for (let i = 0; i < 80; i++) {
+    const v = wrongValues[i % wrongValues.length];
+    switch (i % 4) {
+      case 0: cases.push(post("wrong variable types", { query: "query($n: Int!) { managedCompanies(first: $n) { totalCount } }", variables: { n: v } })); break;
+      case 1: cases.push(post("wrong variable types", { query: "query($p: BillingPeriod!) { invoices(period: $p) { id } }", variables: { p: typeof v === "string" ? `${v}${word(3)}` : v } })); break;
+      case 2: cases.push(post("wrong variable types", { query: "query($id: ID!) { partner(id: $id) { id } }", variables: { id: typeof v === "string" ? { id: v } : v } })); break;
+      default: cases.push(post("wrong variable types", { query: "query($f: InvoiceLineFilter) { invoiceLines(period: \"2025-08\", filter: $f) { totalCount } }", variables: { f: { [word(6)]: v } } })); break;
+    }
+  }
+
+  // Cursors and page sizes out of range, literal and as variables.
+  for (let i = 0; i < 80; i++) {
+    const first = [-1, 1001, 100_000, 2 ** 31 - 1, -(2 ** 31)][i % 5];
+    const after = [word(1 + int(40)), Buffer.from(`x:${word(6)}`).toString("base64"), Buffer.from(String(-1 - int(1000))).toString("base64"), "%%%", "=".repeat(1 + int(8))][int(5)];
+    switch (i % 4) {
+      case 0: cases.push(post("bad cursors and page sizes", { query: `{ managedCompanies(first: ${first}) { totalCount } }` })); break;
+      case 1: cases.push(post("bad cursors and page sizes", { query: "query($n: Int) { partners(first: $n) { totalCount } }", variables: { n: first } })); break;
+      case 2: cases.push(post("bad cursors and page sizes", { query: `{ managedCompanies(after: ${JSON.stringify(after)}) { totalCount } }` })); break;
+      default: cases.push(post("bad cursors and page sizes", { query: `query($a: String) { invoiceLines(period: "${fixtures.period}", after: $a) { totalCount } }`, variables: { a: after } })); break;
+    }
+  }
+
   // Batches (JSON arrays).
   for (let i = 0; i < 60; i++) {
     const n = 2 + int(200);
@@ -324,18 +373,7 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
   const nowS = Math.floor(Date.now() / 1000);
   const token = await sign({ connections: "*" }, nowS + 3600);
 
-  const send = async (c: HostileCase): Promise<{ status: number; text: string }> => {
-    const headers: Record<string, string> = { ...c.headers };
-    if (c.authorization === undefined) headers.authorization = `Bearer ${token}`;
-    else if (c.authorization !== null) headers.authorization = c.authorization;
-    const body = typeof c.body === "function" ? c.body() : c.body;
-    try {
-      const res = await request(`${hello.base}${c.path ?? "/graphql"}`, { method: c.method, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000 });
-      return { status: res.statusCode, text: await res.body.text() };
-    } catch {
-      return { status: 0, text: "" };
-    }
-  };
+  const send = (c: HostileCase) => sendCase(hello.base, token, c);
   const gql = async (query: string) => JSON.parse((await send({ kind: "warm-up", method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) })).text);
 
   // Warm-up: what a normal first use initialises (schema, connectors, pools, loaders) is not counted as growth.
