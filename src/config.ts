@@ -8,6 +8,7 @@ import { z } from "zod";
 import { Secret } from "./domain/secret";
 import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
+import { DEFAULT_REDIS_TIMEOUTS, type RedisTimeouts } from "./cache/redis";
 import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
 import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner-billing";
 
@@ -155,6 +156,16 @@ const fileSchema = z
     cache: z
       .object({
         redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+        redisTimeouts: z
+          .object({
+            commandMs: z.number().int().positive(),
+            connectMs: z.number().int().positive(),
+            reconnectMaxDelayMs: z.number().int().positive(),
+            probeIntervalMs: z.number().int().positive(),
+          })
+          .partial()
+          .strict()
+          .optional(),
         ttlSeconds: z
           .object({
             currentUsage: z.number().int().nonnegative(),
@@ -230,6 +241,8 @@ export interface GatewayConfig {
   ttls: CacheTtls;
   /** Redis for the response cache; in-memory when absent. */
   redisUrl?: string;
+  /** How long the gateway waits on Redis before it treats it as down (see RedisTimeouts). */
+  redisTimeouts: RedisTimeouts;
   http: HttpSettings;
   requestDeadlineMs: number;
 }
@@ -339,6 +352,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     connections,
     customers: cfg.customers,
     redisUrl: cfg.cache?.redisUrl,
+    redisTimeouts: { ...DEFAULT_REDIS_TIMEOUTS, ...cfg.cache?.redisTimeouts },
     ttls: {
       currentUsageMs: s(t.currentUsage, DEFAULT_TTLS.currentUsageMs),
       accountsMs: s(t.accounts, DEFAULT_TTLS.accountsMs),

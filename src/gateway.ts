@@ -1,6 +1,6 @@
 /**
  * createGateway(deps): the HTTP server (GraphQL on POST/GET /graphql, the playground on GET with
- * text/html, /healthz), Apollo Server, caller authentication, and one context per request: caller
+ * text/html, /healthz, /readyz), Apollo Server, caller authentication, and one context per request: caller
  * scope, deadline, DataLoaders. Used by main.ts, the tests and the benchmarks.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,7 +11,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
-import { ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions } from "./cache/store";
+import { ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions, type StoreGuardOptions } from "./cache/store";
 import type { GatewayConfig } from "./config";
 import type { CallerScope } from "./domain/connector";
 import type { VendorConnector } from "./domain/connector";
@@ -44,6 +44,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A keyv store for the response cache (memory by default). */
   cacheStore?: ResponseCacheOptions["store"];
+  /** How calls to `cacheStore` are bounded (timeout per call, probe interval while it is down). */
+  storeGuard?: Partial<StoreGuardOptions>;
   /** Bounds of the in-memory response cache (when there is no `cacheStore`). */
   memoryCache?: Partial<MemoryCacheBounds>;
   /** Bounds of the cache of parsed GraphQL documents. */
@@ -158,7 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
   const now = options.now ?? Date.now;
-  const cache = new ResponseCache({ store: options.cacheStore, memory: options.memoryCache, now });
+  const cache = new ResponseCache({ store: options.cacheStore, memory: options.memoryCache, now, guard: options.storeGuard, logger });
   const documents = new DocumentStore(options.documentStore);
   const dispatcher: Dispatcher = createDispatcher(config.http);
   const connectors = config.connections.map((c) =>
@@ -201,7 +203,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.local");
+    // Liveness: the process answers. Readiness (/readyz) is about what requests depend on.
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (url.pathname === "/readyz") return readiness(res);
     const webhook = /^\/webhooks\/microsoft-marketplace\/([^/]+)$/.exec(url.pathname);
     if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
     if (req.method === "GET" && playground(req, res)) return;
@@ -279,6 +283,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } finally {
       deadline.cancel();
     }
+  }
+
+  /**
+   * Ready when the store answers and every configured connection has its connector (its configuration
+   * loaded). A store that is down makes it 503: the gateway still answers (from the vendors), but a
+   * load balancer may prefer an instance whose cache works.
+   */
+  async function readiness(res: ServerResponse): Promise<void> {
+    const store = await cache.checkStore();
+    const connections = config.connections.map((c) => ({ id: c.id, vendor: c.vendor, ready: registry.get(c.id) !== undefined }));
+    const ready = store.status === "up" && connections.every((c) => c.ready);
+    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", store, connections }, { "cache-control": "no-store" });
   }
 
   /** Microsoft's calls: authenticated by their own JWT (not a caller token), answered within its 10 s window. */

@@ -8,7 +8,7 @@ import { createGateway, type Gateway } from "./gateway";
 import { exampleOperations } from "./graphql/examples";
 import { createLogger } from "./logger";
 import { SANDBOX_CONNECTIONS, SANDBOX_TRIAL_ACCOUNT, startSandbox, type Sandbox } from "./sandbox";
-import KeyvRedis from "@keyv/redis";
+import { createRedisStore } from "./cache/redis";
 
 async function main(): Promise<void> {
   const logger = createLogger();
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
       port,
       host,
       shutdownGraceMs: graceMs,
-      cacheStore: config.redisUrl ? new KeyvRedis(config.redisUrl) : undefined,
+      cacheStore: config.redisUrl ? createRedisStore(config.redisUrl, config.redisTimeouts) : undefined,
+      storeGuard: { timeoutMs: config.redisTimeouts.commandMs, probeIntervalMs: config.redisTimeouts.probeIntervalMs },
     });
     logger.info({ url: gateway.graphqlUrl, connections: config.connections.map((c) => c.id) }, "gateway listening");
   } else {

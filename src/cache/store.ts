@@ -8,6 +8,8 @@
  */
 import Keyv from "keyv";
 import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import { scrubSecrets } from "../domain/secret";
 
 export interface CacheEntry {
   /** Payload (the vendor body text). */
@@ -45,6 +47,44 @@ export interface ResponseCacheOptions {
   memory?: Partial<MemoryCacheBounds>;
   namespace?: string;
   now?: () => number;
+  /** How calls to a shared store (`store`) are bounded; ignored for the in-memory store. */
+  guard?: Partial<StoreGuardOptions>;
+  /** Where the store's outages and recoveries are logged (once each). */
+  logger?: Logger;
+}
+
+/** Every call to a shared store is bounded, so that no request waits on a store that is gone. */
+export interface StoreGuardOptions {
+  /** A call that has not answered after this long counts as failed (default 150 ms). */
+  timeoutMs: number;
+  /** While the store is down, it is probed in the background this often (default 1 s). */
+  probeIntervalMs: number;
+}
+
+export const DEFAULT_STORE_GUARD: StoreGuardOptions = { timeoutMs: 150, probeIntervalMs: 1000 };
+
+/** What /readyz reports about the store. */
+export interface StoreHealth {
+  /** "memory" for the in-process store (always up), "shared" for a store such as Redis. */
+  kind: "memory" | "shared";
+  status: "up" | "down";
+  /** Since when it is down (ISO time), while it is. */
+  downSince?: string;
+  /** The error that took it down (secrets scrubbed). */
+  lastError?: string;
+}
+
+class StoreTimeoutError extends Error {
+  constructor(op: string, ms: number) {
+    super(`store ${op} did not answer within ${ms} ms`);
+    this.name = "StoreTimeoutError";
+  }
+}
+
+/** A store error's message, safe for logs and /readyz: no secrets, no credentials in a URL. */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  return scrubSecrets(message).replace(/\/\/[^@\s/]*@/g, "//[REDACTED]@").slice(0, 300);
 }
 
 /**
@@ -105,6 +145,21 @@ export class ResponseCache {
   private readonly now: () => number;
   /** Counters for benchmarks and tests. */
   readonly stats = { hits: 0, misses: 0, joined: 0 };
+  /** Shared-store calls that timed out, failed, or were skipped (and fell back) while it was down. */
+  readonly storeStats = { timeouts: 0, errors: 0, skipped: 0, outages: 0 };
+  private readonly shared: boolean;
+  private readonly guardOptions: StoreGuardOptions;
+  private readonly logger?: Logger;
+  private down: { since: number; lastError: string } | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  /**
+   * While a shared store is down: job records written meanwhile (read back after it returns, so a job
+   * started during the outage is joined rather than started again), and the last generation seen per
+   * (connection, kind), so an invalidation made during the outage still holds in this instance.
+   */
+  private readonly fallbackRecords = new LRUCache<string, string>({ max: RECORDS_MAX });
+  private readonly knownGenerations = new LRUCache<string, number>({ max: RECORDS_MAX });
 
   constructor(options: ResponseCacheOptions = {}) {
     const bounds = { ...DEFAULT_MEMORY_CACHE_BOUNDS, ...options.memory };
@@ -112,6 +167,18 @@ export class ResponseCache {
     this.namespace = options.namespace ?? "gw";
     this.keyv = new Keyv<CacheEntry | number>({ store: this.store as Keyv["opts"]["store"], namespace: this.namespace });
     const shared = options.store !== undefined;
+    this.shared = shared;
+    this.guardOptions = { ...DEFAULT_STORE_GUARD, ...options.guard };
+    this.logger = options.logger;
+    if (shared) {
+      // A failing call must reach `guarded` (which falls back and records the outage) rather than be
+      // swallowed as a miss by keyv or by an adapter such as @keyv/redis.
+      this.keyv.throwOnErrors = true;
+      const adapter = this.store as { throwOnErrors?: boolean };
+      if (typeof adapter.throwOnErrors === "boolean") adapter.throwOnErrors = true;
+      // keyv re-emits its store's errors; `guarded` reports them, so they need no listener of their own.
+      this.keyv.on("error", () => undefined);
+    }
     this.generations = shared ? this.keyv : new Keyv<CacheEntry | number>({ store: new Map(), namespace: this.namespace });
     this.records = shared ? this.keyv : new Keyv<CacheEntry | number>({ store: new LruKeyvStore(new LRUCache<string, string>({ max: RECORDS_MAX })), namespace: this.namespace });
     this.decodedMemo = new LRUCache<string, { value: unknown }>({ max: DECODED_MAX, maxSize: bounds.maxBytes });
@@ -120,14 +187,20 @@ export class ResponseCache {
 
   /** The invalidation generation of one kind of data of one connection. */
   async generation(connectionId: string, kind: string): Promise<number> {
-    const g = await this.generations.get(generationKey(connectionId, kind));
-    return typeof g === "number" ? g : 0;
+    const key = generationKey(connectionId, kind);
+    const stored = await this.guarded("get", () => this.generations.get(key), () => undefined);
+    // Never lower than this instance has seen: an invalidation made while the store was down holds.
+    const g = Math.max(typeof stored === "number" ? stored : 0, this.knownGenerations.get(key) ?? 0);
+    if (this.shared && g > 0) this.knownGenerations.set(key, g);
+    return g;
   }
 
   /** Makes every cached entry of that kind unreachable, for every caller scope. */
   async invalidate(connectionId: string, kind: string): Promise<void> {
-    const g = await this.generation(connectionId, kind);
-    await this.generations.set(generationKey(connectionId, kind), g + 1);
+    const key = generationKey(connectionId, kind);
+    const g = (await this.generation(connectionId, kind)) + 1;
+    if (this.shared) this.knownGenerations.set(key, g);
+    await this.guarded("set", () => this.generations.set(key, g), () => false);
   }
 
   /**
@@ -135,7 +208,7 @@ export class ResponseCache {
    * A `ttlMs` of 0 skips storing (still single-flight).
    */
   async getOrLoad(key: string, ttlMs: number, load: () => Promise<string>): Promise<CacheResult> {
-    const hit = await this.keyv.get(key);
+    const hit = await this.guarded("get", () => this.keyv.get(key), () => undefined);
     if (hit && typeof hit === "object") {
       this.stats.hits++;
       return { key, payload: hit.v, fetchedAt: hit.t, fromCache: true };
@@ -149,7 +222,7 @@ export class ResponseCache {
     const promise = (async () => {
       const payload = await load();
       const fetchedAt = this.now();
-      if (ttlMs > 0) await this.keyv.set(key, { v: payload, t: fetchedAt }, ttlMs);
+      if (ttlMs > 0) await this.guarded("set", () => this.keyv.set(key, { v: payload, t: fetchedAt }, ttlMs), () => false);
       return { key, payload, fetchedAt, fromCache: false };
     })();
     this.inflight.set(key, promise);
@@ -175,15 +248,23 @@ export class ResponseCache {
 
   /**
    * Claims a key for `ttlMs` if nobody holds it: true for the one caller that gets it. Atomic across
-   * gateway instances on Redis (SET NX); within one process for an in-memory store.
+   * gateway instances on Redis (SET NX); within one process for an in-memory store, and while a shared
+   * store is down (single flight then holds per instance only).
    */
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const full = `claim|${this.namespace}|${key}`;
-    const redis = this.store as { getClient?: () => Promise<{ set(k: string, v: string, o: { NX: true; PX: number }): Promise<string | null> }> };
-    if (typeof redis.getClient === "function") {
-      const client = await redis.getClient();
-      return (await client.set(full, String(process.pid), { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === "OK";
+    const redis = this.redisClient<{ set(k: string, v: string, o: { NX: true; PX: number }): Promise<string | null> }>();
+    if (redis) {
+      return this.guarded(
+        "claim",
+        async () => (await (await redis()).set(full, String(process.pid), { NX: true, PX: Math.max(1, Math.round(ttlMs)) })) === "OK",
+        () => this.localClaim(full, ttlMs),
+      );
     }
+    return this.localClaim(full, ttlMs);
+  }
+
+  private localClaim(full: string, ttlMs: number): boolean {
     const until = this.localClaims.get(full);
     if (until !== undefined && until > this.now()) return false;
     this.localClaims.set(full, this.now() + ttlMs);
@@ -192,28 +273,137 @@ export class ResponseCache {
 
   async releaseClaim(key: string): Promise<void> {
     const full = `claim|${this.namespace}|${key}`;
-    const redis = this.store as { getClient?: () => Promise<{ del(k: string): Promise<number> }> };
-    if (typeof redis.getClient === "function") await (await redis.getClient()).del(full);
-    else this.localClaims.delete(full);
+    // A claim taken in process during an outage is released here whatever the store does.
+    this.localClaims.delete(full);
+    const redis = this.redisClient<{ del(k: string): Promise<number> }>();
+    if (redis) await this.guarded("release", async () => void (await (await redis()).del(full)), () => undefined);
+  }
+
+  /** The Redis client behind a @keyv/redis store, if that is the store. */
+  private redisClient<C>(): (() => Promise<C>) | undefined {
+    const redis = this.store as { getClient?: () => Promise<C> };
+    return typeof redis.getClient === "function" ? () => redis.getClient!() : undefined;
   }
 
   /** A small JSON record (job tracking), shared through the store by every gateway instance. */
   async getRecord<T>(key: string): Promise<T | undefined> {
-    const value = await this.records.get(`rec|${key}`);
-    return value === undefined ? undefined : (JSON.parse(String((value as CacheEntry).v)) as T);
+    const full = `rec|${key}`;
+    const value = await this.guarded("get", () => this.records.get(full), () => undefined);
+    if (value !== undefined) return JSON.parse(String((value as CacheEntry).v)) as T;
+    const local = this.fallbackRecords.get(full);
+    return local === undefined ? undefined : (JSON.parse(local) as T);
   }
 
   async setRecord(key: string, value: unknown, ttlMs: number): Promise<void> {
-    await this.records.set(`rec|${key}`, { v: JSON.stringify(value), t: this.now() }, ttlMs);
+    const full = `rec|${key}`;
+    const text = JSON.stringify(value);
+    const stored = await this.guarded("set", async () => (await this.records.set(full, { v: text, t: this.now() }, ttlMs)) !== false, () => false);
+    if (stored) this.fallbackRecords.delete(full);
+    else this.fallbackRecords.set(full, text, { ttl: Math.max(1, ttlMs) });
   }
 
   async deleteRecord(key: string): Promise<void> {
-    await this.records.delete(`rec|${key}`);
+    const full = `rec|${key}`;
+    this.fallbackRecords.delete(full);
+    await this.guarded("delete", () => this.records.delete(full), () => false);
+  }
+
+  /**
+   * The store's health: for a shared store that is up, checked now with a PING (within the timeout),
+   * so /readyz is right even when no request has used the store lately.
+   */
+  async checkStore(): Promise<StoreHealth> {
+    if (this.shared && !this.down) await this.guarded("ping", () => this.ping(), () => undefined);
+    return this.storeHealth;
+  }
+
+  get storeHealth(): StoreHealth {
+    if (!this.shared) return { kind: "memory", status: "up" };
+    if (!this.down) return { kind: "shared", status: "up" };
+    return { kind: "shared", status: "down", downSince: new Date(this.down.since).toISOString(), lastError: this.down.lastError };
+  }
+
+  private async ping(): Promise<void> {
+    const redis = this.redisClient<{ ping(): Promise<string> }>();
+    if (redis) await (await redis()).ping();
+    else await this.keyv.get("health-probe");
+  }
+
+  /**
+   * Runs one call to a shared store within the guard's timeout. While the store is down, or when the
+   * call fails or times out, `fallback` answers instead: a read is a miss, a write is skipped, a claim
+   * is taken in process. The in-memory store is called directly.
+   */
+  private async guarded<T>(op: string, run: () => Promise<T>, fallback: () => T): Promise<T> {
+    if (!this.shared) return run();
+    if (this.down) {
+      this.storeStats.skipped++;
+      return fallback();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeoutError(op, this.guardOptions.timeoutMs)), this.guardOptions.timeoutMs);
+    });
+    const call = run();
+    // A call that lost the race may still fail later (e.g. when the connection is finally dropped).
+    call.catch(() => undefined);
+    try {
+      return await Promise.race([call, timeout]);
+    } catch (err) {
+      if (err instanceof StoreTimeoutError) this.storeStats.timeouts++;
+      else this.storeStats.errors++;
+      this.markDown(op, err);
+      return fallback();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Once per outage: logged, and a background probe started that brings the store back. */
+  private markDown(op: string, err: unknown): void {
+    if (this.down) return;
+    this.storeStats.outages++;
+    this.down = { since: this.now(), lastError: describe(err) };
+    this.logger?.warn({ op, err: this.down.lastError }, "store unavailable: reads miss, writes are skipped, claims and job records stay in process");
+    this.probeTimer = setInterval(() => void this.probe(), this.guardOptions.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing || !this.down) return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const call = this.ping();
+      call.catch(() => undefined);
+      await Promise.race([
+        call,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StoreTimeoutError("ping", this.guardOptions.timeoutMs)), this.guardOptions.timeoutMs);
+        }),
+      ]);
+      const downForMs = this.down ? this.now() - this.down.since : 0;
+      this.down = undefined;
+      this.stopProbe();
+      this.logger?.info({ downForMs }, "store available again");
+    } catch (err) {
+      if (this.down) this.down.lastError = describe(err);
+    } finally {
+      clearTimeout(timer);
+      this.probing = false;
+    }
+  }
+
+  private stopProbe(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   async clear(): Promise<void> {
     this.decodedMemo.clear();
     this.localClaims.clear();
+    this.fallbackRecords.clear();
+    this.knownGenerations.clear();
     await this.keyv.clear();
     if (this.generations !== this.keyv) await this.generations.clear();
     if (this.records !== this.keyv) await this.records.clear();
@@ -225,7 +415,11 @@ export class ResponseCache {
   }
 
   async disconnect(): Promise<void> {
-    await this.keyv.disconnect();
+    this.stopProbe();
+    // A graceful close waits for replies a store that is down will never send: drop the connection.
+    const adapter = this.store as { disconnect?: (force?: boolean) => Promise<void> };
+    if (this.down && typeof adapter.disconnect === "function") await adapter.disconnect(true);
+    else await this.keyv.disconnect();
   }
 }
 

@@ -1,7 +1,7 @@
 /** A gateway on the sandbox simulators, over real HTTP, with captured logs and caller tokens. */
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
-import { createGateway, type Gateway } from "../../src/gateway";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway";
 import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox, type Sandbox } from "../../src/sandbox";
 import { capturingLogger } from "./logs";
 import { DisposableStack } from "./stack";
@@ -30,6 +30,9 @@ export interface TestGatewayOptions {
   sandboxMode?: boolean;
   now?: () => number;
   overrides?: Record<string, unknown>;
+  /** A shared cache store (e.g. Redis) and how calls to it are bounded. */
+  cacheStore?: GatewayOptions["cacheStore"];
+  storeGuard?: GatewayOptions["storeGuard"];
 }
 
 /** Retry delays are configuration: tiny in tests (STYLE.md, Tests). */
@@ -58,6 +61,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     now,
     random: () => 0.5,
     sandbox: options.sandboxMode ? { devToken: sandbox.devToken } : undefined,
+    cacheStore: options.cacheStore,
+    storeGuard: options.storeGuard,
   });
   stack.defer(() => gateway.stop());
   sandbox.marketplace.setWebhookUrl(`${gateway.url}/webhooks/microsoft-marketplace/microsoft-marketplace`);

@@ -59,6 +59,13 @@ describe("configuration", () => {
     expect(problems(marketplace({ allowedAppIds: [] }))).toEqual(["connections[0].webhook.allowedAppIds: must list at least one app id"]);
   });
 
+  it("bounds waiting on Redis: 150 ms per call by default, each timeout configurable", () => {
+    expect(parseConfig(valid, env).redisTimeouts).toEqual({ commandMs: 150, connectMs: 1000, reconnectMaxDelayMs: 2000, probeIntervalMs: 1000 });
+    const cfg = parseConfig({ ...valid, cache: { redisUrl: "redis://r:6379", redisTimeouts: { commandMs: 50 } } }, env);
+    expect(cfg.redisTimeouts).toMatchObject({ commandMs: 50, connectMs: 1000 });
+    expect(problems({ ...valid, cache: { redisTimeouts: { commandMs: 0 } } })).toEqual([expect.stringMatching(/^cache\.redisTimeouts\.commandMs: /)]);
+  });
+
   it("reads the file named by GATEWAY_CONFIG and reports a file that is not JSON", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     writeFileSync(join(dir, "ok.json"), JSON.stringify(valid));
