@@ -194,6 +194,19 @@ const fileSchema = z
       .partial()
       .strict()
       .optional(),
+    /**
+     * GET /metrics (Prometheus text). Off unless configured: `token` serves it on the gateway's port to
+     * `Authorization: Bearer <token>`; `port` serves it, open, on a port of its own (on HOST), for a
+     * network only the scraper reaches. Both may be given (then the separate port also needs the token).
+     */
+    metrics: z
+      .object({
+        token: secretField.optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+      })
+      .strict()
+      .refine((m) => m.token !== undefined || m.port !== undefined, "needs a token or a port (or leave metrics out to turn /metrics off)")
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -245,6 +258,15 @@ export interface GatewayConfig {
   redisTimeouts: RedisTimeouts;
   http: HttpSettings;
   requestDeadlineMs: number;
+  /** Where /metrics is served and how it is protected; absent: not served (sandbox: open). */
+  metrics?: MetricsAccessConfig;
+}
+
+export interface MetricsAccessConfig {
+  /** Bearer token a scraper must send. */
+  token?: Secret;
+  /** A separate port (on the gateway's host) that serves only /metrics. */
+  port?: number;
 }
 
 export class ConfigError extends Error {
@@ -342,6 +364,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     hs256Secret: cfg.auth.hs256Secret ? secret(cfg.auth.hs256Secret, "auth.hs256Secret") : undefined,
     jwksUrl: cfg.auth.jwksUrl,
   };
+  const metrics: MetricsAccessConfig | undefined = cfg.metrics && {
+    token: cfg.metrics.token !== undefined ? secret(cfg.metrics.token, "metrics.token") : undefined,
+    port: cfg.metrics.port,
+  };
   if (problems.length) throw new ConfigError(problems);
 
   const t = cfg.cache?.ttlSeconds ?? {};
@@ -371,6 +397,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
       ...(u.maxRetryAfterSeconds !== undefined && { maxRetryAfterMs: u.maxRetryAfterSeconds * 1000 }),
     },
     requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
+    metrics,
   };
 }
 

@@ -5,14 +5,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApolloServer, HeaderMap } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
 import { ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions, type StoreGuardOptions } from "./cache/store";
-import type { GatewayConfig } from "./config";
+import type { GatewayConfig, MetricsAccessConfig } from "./config";
 import type { CallerScope } from "./domain/connector";
 import type { VendorConnector } from "./domain/connector";
 import { UnauthenticatedError } from "./domain/errors";
@@ -25,6 +25,8 @@ import { createPlaygroundHandler } from "./graphql/playground";
 import { gatewayPluginInputCheck } from "./graphql/plugins/input-check";
 import { SupportedOperationTypesRule } from "./graphql/rules/supported-operations";
 import { gatewayPluginPartialErrors } from "./graphql/plugins/partial-errors";
+import { gatewayPluginMetrics } from "./graphql/plugins/metrics";
+import { GatewayMetrics } from "./metrics";
 import { ConnectorRegistry } from "./graphql/registry";
 import { buildGatewaySchema } from "./graphql/schema";
 import { createDeadline } from "./http/deadline";
@@ -60,6 +62,8 @@ export interface GatewayOptions {
   examples?: ExampleOperation[];
   /** How long stop() lets requests in flight finish before it closes their connections (default 5 s). */
   shutdownGraceMs?: number;
+  /** Also export prom-client's process metrics (CPU, memory, event loop); main.ts turns this on. */
+  processMetrics?: boolean;
 }
 
 export interface Gateway {
@@ -70,7 +74,33 @@ export interface Gateway {
   documents: DocumentStore;
   registry: ConnectorRegistry;
   connectors: VendorConnector[];
+  metrics: GatewayMetrics;
+  /** Where /metrics is served: the gateway's own URL, a separate port's, or undefined when it is off. */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
+}
+
+/** What the access log line of one request says, filled in as the request is handled. */
+interface AccessRecord {
+  requestId: string;
+  subject?: string;
+}
+
+const ACCESS_PATH_MAX = 200;
+
+/** The endpoint label of a request path: a fixed set, so a caller cannot grow the metric's series. */
+function endpointOf(pathname: string): string {
+  if (pathname === GRAPHQL_PATH || pathname === "/healthz" || pathname === "/metrics") return pathname;
+  if (pathname.startsWith("/webhooks/microsoft-marketplace/")) return "/webhooks/microsoft-marketplace";
+  return "(other)";
+}
+
+/** Compares digests, so the check takes the same time however much of a wrong token matches. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  if (!m) return false;
+  const digest = (v: string) => createHash("sha256").update(v).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
 }
 
 /** True when a POST body or a GET's `extensions` parameter carries `extensions.persistedQuery`. */
@@ -163,8 +193,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const cache = new ResponseCache({ store: options.cacheStore, memory: options.memoryCache, now, guard: options.storeGuard, logger });
   const documents = new DocumentStore(options.documentStore);
   const dispatcher: Dispatcher = createDispatcher(config.http);
+  const metrics = new GatewayMetrics({ cache, processMetrics: options.processMetrics });
   const connectors = config.connections.map((c) =>
-    createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random }),
+    createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random, metrics }),
   );
   const registry = new ConnectorRegistry(connectors);
   const customers = new Map(config.customers.map((c) => [c.id, c]));
@@ -189,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       gatewayPluginInputCheck(),
       gatewayPluginPartialErrors(formatError),
+      gatewayPluginMetrics(metrics),
     ],
   });
   await apollo.start();
@@ -201,11 +233,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return authenticate(header);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // /metrics: off unless configured; open in the sandbox; on its own port when one is configured.
+  const metricsAccess: MetricsAccessConfig | undefined = config.metrics ?? (options.sandbox ? {} : undefined);
+  const metricsOnMainPort = metricsAccess !== undefined && metricsAccess.port === undefined;
+
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = metricsAccess?.token;
+    if (token && !bearerMatches(req.headers.authorization, token.reveal())) {
+      return sendJson(res, 401, { error: "a valid metrics bearer token is required" }, { "www-authenticate": "Bearer" });
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "GET only" }, { allow: "GET, HEAD" });
+    const text = await metrics.text();
+    res.writeHead(200, { "content-type": metrics.contentType });
+    res.end(req.method === "HEAD" ? undefined : text);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, access: AccessRecord): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.local");
     // Liveness: the process answers. Readiness (/readyz) is about what requests depend on.
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (url.pathname === "/readyz") return readiness(res);
+    if (url.pathname === "/metrics" && metricsOnMainPort) return serveMetrics(req, res);
     const webhook = /^\/webhooks\/microsoft-marketplace\/([^/]+)$/.exec(url.pathname);
     if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
     if (req.method === "GET" && playground(req, res)) return;
@@ -218,6 +266,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const message = err instanceof UnauthenticatedError ? err.message : "A valid bearer token is required";
       return sendJson(res, 401, { errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, { "www-authenticate": "Bearer" });
     }
+    access.subject = scope.subject;
 
     let body: unknown;
     if (req.method === "POST") {
@@ -249,7 +298,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
     }
-    const requestId = randomUUID();
+    const requestId = access.requestId;
     const deadline = createDeadline(config.requestDeadlineMs, now);
     try {
       const result = await apollo.executeHTTPGraphQLRequest({
@@ -273,7 +322,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       });
       res.statusCode = result.status ?? 200;
       for (const [name, value] of result.headers) res.setHeader(name, value);
-      res.setHeader("x-request-id", requestId);
       if (result.body.kind === "complete") {
         res.end(result.body.string);
       } else {
@@ -320,10 +368,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const inFlight = new Set<ServerResponse>();
+  /** One line per request, when its response is done (or its connection dropped): no headers, no query string. */
+  function logAccess(req: IncomingMessage, res: ServerResponse, access: AccessRecord, started: number): void {
+    const path = new URL(req.url ?? "/", "http://gateway.local").pathname.slice(0, ACCESS_PATH_MAX);
+    const status = res.writableFinished ? res.statusCode : 0; // 0: the client went away before the answer
+    metrics.http(endpointOf(path), req.method ?? "GET", status);
+    logger.info(
+      { requestId: access.requestId, method: req.method, path, status, durationMs: Math.round((performance.now() - started) * 10) / 10, subject: access.subject },
+      "request",
+    );
+  }
+
   const server: Server = createServer((req, res) => {
     inFlight.add(res);
-    res.once("close", () => inFlight.delete(res));
-    handle(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    // Every response carries its request id, the one in the access log and sent to vendors.
+    const access: AccessRecord = { requestId: randomUUID() };
+    res.setHeader("x-request-id", access.requestId);
+    res.once("close", () => {
+      inFlight.delete(res);
+      logAccess(req, res, access, started);
+    });
+    handle(req, res, access).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();
@@ -333,9 +399,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = urlOf(server);
+
+  let metricsServer: Server | undefined;
+  if (metricsAccess?.port !== undefined) {
+    metricsServer = createServer((req, res) => {
+      const path = new URL(req.url ?? "/", "http://gateway.local").pathname;
+      const served = path === "/metrics" ? serveMetrics(req, res) : Promise.resolve(sendJson(res, 404, { error: "not found" }));
+      served.catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once("error", reject);
+      metricsServer!.listen(metricsAccess.port, options.host ?? "127.0.0.1", () => resolve());
+    });
+  }
+  const metricsUrl = metricsServer ? `${urlOf(metricsServer)}/metrics` : metricsOnMainPort ? `${url}/metrics` : undefined;
 
   return {
     url,
@@ -344,6 +425,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     documents,
     registry,
     connectors,
+    metrics,
+    metricsUrl,
     async stop() {
       // In order: nothing new comes in and what is in flight finishes, then what those requests used.
       let http: "drained" | "cut" = "cut";
@@ -358,6 +441,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // Requests cut at the end of the grace may still wait on a vendor: their calls are abandoned.
         ["upstream", () => (http === "drained" ? dispatcher.close() : dispatcher.destroy())],
         ["cache", () => cache.disconnect()],
+        [
+          "metrics",
+          async () => {
+            if (!metricsServer) return;
+            const closed = new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
+            metricsServer.closeAllConnections(); // a scraper's keep-alive socket would hold close() open
+            await closed;
+          },
+        ],
       ];
       for (const [name, run] of steps) {
         try {
@@ -368,4 +460,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
   };
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }

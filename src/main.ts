@@ -11,7 +11,8 @@ import { SANDBOX_CONNECTIONS, SANDBOX_TRIAL_ACCOUNT, startSandbox, type Sandbox 
 import { createRedisStore } from "./cache/redis";
 
 async function main(): Promise<void> {
-  const logger = createLogger();
+  // The sandbox is run by a person at a terminal: readable lines; a configured gateway logs JSON.
+  const logger = createLogger({ pretty: !process.env.GATEWAY_CONFIG });
   const { port, host } = listenAddress();
   const graceMs = shutdownGraceMs();
   const configPath = process.env.GATEWAY_CONFIG;
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
       port,
       host,
       shutdownGraceMs: graceMs,
+      processMetrics: true,
       cacheStore: config.redisUrl ? createRedisStore(config.redisUrl, config.redisTimeouts) : undefined,
       storeGuard: { timeoutMs: config.redisTimeouts.commandMs, probeIntervalMs: config.redisTimeouts.probeIntervalMs },
     });
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       port,
       host,
       shutdownGraceMs: graceMs,
+      processMetrics: true,
       sandbox: { devToken: sandbox.devToken },
       examples: exampleOperations(Date.now(), {
         distributorConnectionId: SANDBOX_CONNECTIONS.keeperDistributor,

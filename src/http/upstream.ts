@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import type { CallContext } from "../domain/connector";
 import { VendorError, type VendorErrorCode } from "../domain/errors";
 import type { Vendor } from "../domain/model";
+import type { UpstreamMetrics } from "../metrics";
 
 export interface HttpSettings {
   connectTimeoutMs: number;
@@ -53,6 +54,11 @@ export interface UpstreamTarget {
   baseUrl: string;
   /** Extracts the vendor's own error code/message from an error body (vendor text only). */
   describeError?: (status: number, body: string) => string | undefined;
+  /**
+   * The vendor's header for a client-chosen request id, if its contract has one: every call carries the
+   * gateway's request id there, so a vendor's support can find the calls of one GraphQL request.
+   */
+  requestIdHeader?: string;
 }
 
 export interface UpstreamRequest {
@@ -145,6 +151,7 @@ export class Upstream {
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
     private readonly clock: Clock = { now: Date.now, random: Math.random },
+    private readonly metrics?: UpstreamMetrics,
   ) {}
 
   /** Sends the request; resolves with a 2xx response read whole, throws a VendorError otherwise. */
@@ -185,6 +192,7 @@ export class Upstream {
       requestId: call.requestId,
     });
 
+    const labels = { vendor: this.target.vendor, connection: this.target.connectionId, route: req.route };
     let failure: Failure | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
       const remaining = call.deadline.remainingMs();
@@ -193,10 +201,14 @@ export class Upstream {
         break;
       }
       const started = this.clock.now();
+      // Metrics use the real monotonic clock: the injected one may be a test's fixed time.
+      const startedMono = performance.now();
+      let answered = false;
       failure = undefined;
       try {
         const headers: Record<string, string> = { accept: "application/json", ...(req.headers ? await req.headers() : {}) };
         if (req.body !== undefined) headers["content-type"] = headers["content-type"] ?? "application/json";
+        if (this.target.requestIdHeader) headers[this.target.requestIdHeader] = call.requestId;
         const res = await request(url, {
           dispatcher: this.dispatcher,
           method: req.method,
@@ -206,6 +218,8 @@ export class Upstream {
           headersTimeout: Math.min(this.settings.headersTimeoutMs, remaining),
           bodyTimeout: Math.min(this.settings.bodyTimeoutMs, remaining),
         });
+        answered = true;
+        this.metrics?.attempt(labels, res.statusCode, (performance.now() - startedMono) / 1000);
         log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
         if ((res.statusCode >= 200 && res.statusCode < 300) || req.answers?.includes(res.statusCode)) {
           return await consume({ status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt });
@@ -213,6 +227,8 @@ export class Upstream {
         const text = await res.body.text();
         failure = this.classifyStatus(res.statusCode, res.headers, text, req.idempotent);
       } catch (err) {
+        // A failure while reading an answer's body was already counted with its status.
+        if (!answered) this.metrics?.attempt(labels, "error", (performance.now() - startedMono) / 1000);
         failure = {
           code: "VENDOR_UNAVAILABLE",
           message: call.deadline.signal.aborted
@@ -229,6 +245,7 @@ export class Upstream {
       if (wait === undefined) break; // Retry-After beyond the cap: say so now rather than wait
       if (wait + this.settings.minAttemptMs >= call.deadline.remainingMs()) break; // could not finish in time
       log.warn({ attempt, status: failure.status, waitMs: Math.round(wait), code: failure.code }, "retrying upstream call");
+      this.metrics?.retry(labels, failure.status !== undefined ? String(failure.status) : "error");
       try {
         await sleep(wait, undefined, { signal: call.deadline.signal });
       } catch {

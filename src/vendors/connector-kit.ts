@@ -11,6 +11,8 @@ import { VendorError } from "../domain/errors";
 import type { ConnectionInfo, PartnerRecord, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
 import { Upstream, type HttpSettings, type UpstreamRequest, type UpstreamTarget } from "../http/upstream";
+import type { UpstreamMetrics } from "../metrics";
+import type { VendorApi } from "../domain/model";
 
 /** How long each kind of data may be served from cache: by how final it is (DOMAIN.md, Rules). */
 export interface CacheTtls {
@@ -43,14 +45,35 @@ export interface ConnectorDeps {
   logger: Logger;
   now: () => number;
   random?: () => number;
+  /** Upstream attempts, latencies and retries, by vendor, connection and route. */
+  metrics?: UpstreamMetrics;
 }
+
+/**
+ * Where each contract takes a client-chosen request id (the gateway's request id goes there):
+ * microsoft-partner-billing.md `client-request-id`; microsoft-marketplace.md `x-ms-correlationid` (the
+ * per-call `x-ms-requestid` stays the connector's); Webex's REST APIs take `TrackingID` (webex.md only
+ * names the trackingId in error bodies: not confirmed for these endpoints, and harmless if ignored).
+ * keeper.md names no such header.
+ */
+export const REQUEST_ID_HEADERS: Record<VendorApi, string | undefined> = {
+  "keeper-msp": undefined,
+  "keeper-distributor": undefined,
+  "webex-wholesale": "trackingid",
+  "microsoft-marketplace": "x-ms-correlationid",
+  "microsoft-partner-billing": "client-request-id",
+};
 
 /** The connection's upstream client: the one HTTP layer, with the connector's clock and the vendor's error reader. */
 export function createUpstream(info: ConnectionInfo, baseUrl: string, deps: ConnectorDeps, describeError?: UpstreamTarget["describeError"]): Upstream {
-  return new Upstream({ vendor: info.vendor, connectionId: info.id, baseUrl, describeError }, deps.http, deps.dispatcher, deps.logger, {
-    now: deps.now,
-    random: deps.random ?? Math.random,
-  });
+  return new Upstream(
+    { vendor: info.vendor, connectionId: info.id, baseUrl, describeError, requestIdHeader: REQUEST_ID_HEADERS[info.api] },
+    deps.http,
+    deps.dispatcher,
+    deps.logger,
+    { now: deps.now, random: deps.random ?? Math.random },
+    deps.metrics,
+  );
 }
 
 export type InvalidationKind = "accounts" | "usage" | "catalogue";

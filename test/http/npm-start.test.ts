@@ -52,6 +52,8 @@ describe("npm start (sandbox)", () => {
           PORT: "0",
           NODE_ENV: "production",
           LOG_LEVEL: "debug",
+          // The sandbox logs readable lines by default; this test reads the JSON records.
+          LOG_FORMAT: "json",
           // Each simulator answer takes this long: the marketplace query below makes two calls in turn.
           SANDBOX_LATENCY_MS: "1500",
           SHUTDOWN_GRACE_MS: "6000",

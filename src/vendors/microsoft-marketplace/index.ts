@@ -1,7 +1,7 @@
 /**
  * Microsoft commercial marketplace, SaaS Fulfillment API v2 (microsoft-marketplace.md). Every call
  * carries api-version=2018-08-31, an Entra client-credentials bearer token, x-ms-requestid (new per
- * call) and x-ms-correlationid (the GraphQL request's id); both come back in the answer and are logged.
+ * call) and x-ms-correlationid (the GraphQL request's id, set by the upstream layer); both come back in the answer and are logged.
  * Reads go through the scoped cache; changes (PATCH/DELETE → 202 + Operation-Location) are never
  * retried blindly and invalidate the subscription's cached data.
  */
@@ -90,7 +90,6 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
       headers: () => ({
         authorization: `Bearer ${bearer}`,
         "x-ms-requestid": requestId,
-        "x-ms-correlationid": call.requestId,
         ...(req.body !== undefined ? { "content-type": "application/json" } : {}),
         ...extraHeaders,
       }),
@@ -126,7 +125,7 @@ export function createMarketplaceConnector(config: MarketplaceConnectionConfig, 
         request: {
           ...req,
           query: { ...(req.query ?? {}), "api-version": MARKETPLACE_API_VERSION },
-          headers: () => ({ authorization: `Bearer ${bearer}`, "x-ms-requestid": randomUUID(), "x-ms-correlationid": call.requestId }),
+          headers: () => ({ authorization: `Bearer ${bearer}`, "x-ms-requestid": randomUUID() }),
         },
       },
       decode,

@@ -93,7 +93,7 @@ export function createPartnerBillingConnector(config: PartnerBillingConnectionCo
 
   const graphHeaders = async (call: CallContext) => {
     const token = await tokens.token(call);
-    return () => ({ authorization: `Bearer ${token}`, "client-request-id": call.requestId });
+    return () => ({ authorization: `Bearer ${token}` }); // client-request-id: added by the upstream layer
   };
 
   function bad(message: string, extra: Partial<ConstructorParameters<typeof VendorError>[1]> = {}): VendorError {

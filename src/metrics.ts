@@ -1,0 +1,166 @@
+/**
+ * The gateway's Prometheus metrics, one Registry per gateway (not prom-client's global one), so
+ * several gateways in one process (tests, benchmarks) keep their own counts.
+ *
+ * Every label value is bounded: vendors, connection ids and route names come from configuration and
+ * code; statuses are HTTP status numbers; operation names and error codes are caller-influenced and go
+ * through `BoundedLabel`. There is no governor-queue gauge yet: the quota governor is not built.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ResponseCache } from "./cache/store";
+
+/** Keeps at most `max` distinct values; later new ones become `overflow`. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly max: number,
+    private readonly maxLength: number,
+    private readonly overflow = "(other)",
+  ) {}
+
+  of(value: string): string {
+    const v = value.slice(0, this.maxLength);
+    if (this.seen.has(v)) return v;
+    if (this.seen.size >= this.max) return this.overflow;
+    this.seen.add(v);
+    return v;
+  }
+}
+
+/** What the upstream layer reports; optional there, so a connector built without metrics still works. */
+export interface UpstreamMetrics {
+  /** One per attempt: `status` is the HTTP status, or "error" when no answer came (reset, timeout). */
+  attempt(labels: { vendor: string; connection: string; route: string }, status: number | "error", seconds: number): void;
+  retry(labels: { vendor: string; connection: string; route: string }, reason: string): void;
+}
+
+export interface GraphqlMetrics {
+  operation(name: string, type: string, seconds: number): void;
+  error(name: string, code: string): void;
+}
+
+/** Operation names: caller-chosen, so truncated and capped (the rest counted as "(other)"). */
+const OPERATION_NAMES_MAX = 100;
+const OPERATION_NAME_LENGTH = 64;
+/** Error codes are ours or Apollo's (a fixed set), capped all the same. */
+const ERROR_CODES_MAX = 40;
+
+export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
+  readonly registry = new Registry();
+  private readonly upstreamRequests: Counter<"vendor" | "connection" | "route" | "status">;
+  private readonly upstreamDuration: Histogram<"vendor" | "connection" | "route">;
+  private readonly upstreamRetries: Counter<"vendor" | "connection" | "route" | "reason">;
+  private readonly operations: Counter<"operation" | "type">;
+  private readonly operationDuration: Histogram<"operation">;
+  private readonly errors: Counter<"operation" | "code">;
+  private readonly httpRequests: Counter<"path" | "method" | "status">;
+  private readonly operationNames = new BoundedLabel(OPERATION_NAMES_MAX, OPERATION_NAME_LENGTH);
+  private readonly errorCodes = new BoundedLabel(ERROR_CODES_MAX, 40);
+
+  constructor(options: { cache?: ResponseCache; processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.upstreamRequests = new Counter({
+      name: "gateway_upstream_requests_total",
+      help: "Vendor HTTP attempts (retries included), by vendor, connection, route and HTTP status ('error': no answer)",
+      labelNames: ["vendor", "connection", "route", "status"],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: "gateway_upstream_request_duration_seconds",
+      help: "Time to a vendor's response headers, per attempt",
+      labelNames: ["vendor", "connection", "route"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    });
+    this.upstreamRetries = new Counter({
+      name: "gateway_upstream_retries_total",
+      help: "Vendor calls retried, by reason (HTTP status or 'error')",
+      labelNames: ["vendor", "connection", "route", "reason"],
+      registers,
+    });
+    this.operations = new Counter({
+      name: "gateway_graphql_operations_total",
+      help: "GraphQL operations that parsed and validated, by name ('(anonymous)', '(other)' past the cap)",
+      labelNames: ["operation", "type"],
+      registers,
+    });
+    this.operationDuration = new Histogram({
+      name: "gateway_graphql_operation_duration_seconds",
+      help: "GraphQL operation time, from request start to response",
+      labelNames: ["operation"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    });
+    this.errors = new Counter({
+      name: "gateway_graphql_errors_total",
+      help: "GraphQL errors by extensions.code; operation '(invalid)' for requests refused before execution",
+      labelNames: ["operation", "code"],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: "gateway_http_requests_total",
+      help: "HTTP requests to the gateway, by endpoint, method and status",
+      labelNames: ["path", "method", "status"],
+      registers,
+    });
+    const cache = options.cache;
+    if (cache) {
+      // Read from ResponseCache.stats at scrape time: the cache keeps counting without knowing of metrics.
+      cacheCounter(registers, "gateway_cache_hits_total", "Response cache hits", () => cache.stats.hits);
+      cacheCounter(registers, "gateway_cache_misses_total", "Response cache misses (a vendor call was made)", () => cache.stats.misses);
+      cacheCounter(registers, "gateway_cache_joined_total", "Cache misses that joined a load already in flight (single-flight)", () => cache.stats.joined);
+    }
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  attempt(labels: { vendor: string; connection: string; route: string }, status: number | "error", seconds: number): void {
+    this.upstreamRequests.inc({ ...labels, status: String(status) });
+    this.upstreamDuration.observe(labels, seconds);
+  }
+
+  retry(labels: { vendor: string; connection: string; route: string }, reason: string): void {
+    this.upstreamRetries.inc({ ...labels, reason });
+  }
+
+  /** The label for an operation name: only call it for operations that parsed and validated. */
+  operationLabel(name: string | null | undefined): string {
+    return name ? this.operationNames.of(name) : "(anonymous)";
+  }
+
+  operation(label: string, type: string, seconds: number): void {
+    this.operations.inc({ operation: label, type });
+    this.operationDuration.observe({ operation: label }, seconds);
+  }
+
+  error(label: string, code: string): void {
+    this.errors.inc({ operation: label, code: /^[A-Z][A-Z0-9_]*$/.test(code) ? this.errorCodes.of(code) : "(other)" });
+  }
+
+  http(path: string, method: string, status: number): void {
+    this.httpRequests.inc({ path, method: HTTP_METHODS.has(method) ? method : "OTHER", status: String(status) });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+const HTTP_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+
+function cacheCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  let reported = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const value = read();
+      if (value > reported) this.inc(value - reported);
+      reported = value;
+    },
+  });
+}
