@@ -18,7 +18,7 @@ import { DEFAULT_PAGE_SIZE } from "./pagination";
 export interface QueryLimits {
   /** Nesting of fields (fragments counted as they expand). */
   maxDepth: number;
-  /** Aliased fields in one operation (each alias of a vendor-backed field is another vendor read). */
+  /** Aliased fields in one operation (each alias of a vendor-backed field can be another vendor read); 30 lets a client read a partner's companies by id in one request. */
   maxAliases: number;
   /** Lexical tokens in the document: the parser stops past this, before building the tree. */
   maxTokens: number;
@@ -32,7 +32,7 @@ export interface QueryLimits {
 
 export const DEFAULT_LIMITS: QueryLimits = {
   maxDepth: 10,
-  maxAliases: 15,
+  maxAliases: 30,
   maxTokens: 5_000,
   maxCost: 1_000_000,
   assumedListSize: 10,
