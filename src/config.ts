@@ -179,6 +179,7 @@ const fileSchema = z
         maxTokens: z.number().int().positive(),
         maxCost: z.number().int().positive(),
         assumedListSize: z.number().int().positive(),
+        maxPageSize: z.number().int().positive(),
         maxBodyBytes: z.number().int().positive(),
       })
       .partial()

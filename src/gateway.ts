@@ -271,6 +271,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             logger: requestLogger,
             now,
             partialErrors: [],
+            maxPageSize: config.limits.maxPageSize,
             cache,
             customers,
           };

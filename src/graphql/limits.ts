@@ -9,10 +9,9 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
-import { getNamedType, getNullableType, GraphQLError, isCompositeType, isListType, type ValidationContext, type ValidationRule } from "graphql";
+import { getNamedType, getNullableType, getVariableValues, GraphQLError, isCompositeType, isListType, type ValidationContext, type ValidationRule } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
-import { BadUserInputError } from "../domain/errors";
-import { DEFAULT_PAGE_SIZE } from "./pagination";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination";
 
 /** Configuration `limits`: every field optional in the file; these defaults let every example run. */
 export interface QueryLimits {
@@ -26,6 +25,8 @@ export interface QueryLimits {
   maxCost: number;
   /** Items assumed for a list field without `first` (other than a connection's nodes and edges). */
   assumedListSize: number;
+  /** Largest `first` accepted (a larger one is BAD_USER_INPUT). */
+  maxPageSize: number;
   /** Largest POST body read (bytes); a larger one is 413. */
   maxBodyBytes: number;
 }
@@ -36,6 +37,7 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxTokens: 5_000,
   maxCost: 1_000_000,
   assumedListSize: 10,
+  maxPageSize: MAX_PAGE_SIZE,
   maxBodyBytes: 1024 * 1024,
 };
 
@@ -97,13 +99,15 @@ export function gatewayPluginQueryCost(limits: QueryLimits): ApolloServerPlugin 
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, schema, request }) {
+        async didResolveOperation({ document, operation, schema, request }) {
+          // Variables that do not coerce are execution's to refuse (400, before any resolver runs), as in input-check.ts.
+          if (!operation || getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).errors) return;
           let cost: number;
           try {
             cost = operationCost(limits, { schema, query: document, variables: request.variables ?? {}, operationName: request.operationName ?? undefined });
           } catch (err) {
-            // Variables that do not fit their types (or an operation too large to walk): refused here, 400.
-            throw new BadUserInputError(err instanceof Error ? err.message : "Invalid operation", { http: { status: 400 } });
+            // getComplexity's own node bound (maxQueryNodes): too large to estimate is too large to run.
+            throw new QueryLimitError("QUERY_TOO_COMPLEX", "cost", limits.maxCost, err instanceof Error ? err.message : "Query too large to estimate");
           }
           if (cost > limits.maxCost) {
             throw new QueryLimitError("QUERY_TOO_COMPLEX", "cost", limits.maxCost, `Query cost ${cost} is over the limit of ${limits.maxCost}: ask for smaller pages (first) or fewer fields`);

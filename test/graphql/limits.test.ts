@@ -172,7 +172,7 @@ describe("query limits", () => {
   });
 
   it("takes its limits from the configuration", async () => {
-    const strict = await startTestGateway({ overrides: { limits: { maxDepth: 3, maxAliases: 1, maxCost: 50, maxTokens: 40 } } });
+    const strict = await startTestGateway({ overrides: { limits: { maxDepth: 3, maxAliases: 1, maxCost: 50, maxTokens: 40, maxPageSize: 5 } } });
     try {
       const depth = await strict.gql(`{ partners { nodes { parent { id } } } }`);
       expect(depth.body.errors?.[0]?.extensions).toMatchObject({ limit: "depth", maximum: 3 });
@@ -182,6 +182,9 @@ describe("query limits", () => {
       expect(cost.body.errors?.[0]?.extensions).toMatchObject({ limit: "cost", maximum: 50 });
       const tokens = await strict.gql(`{ connections { ${"id ".repeat(40)} } }`);
       expect(tokens.body.errors?.[0]?.extensions).toMatchObject({ limit: "tokens" });
+      const page = await strict.gql(`{ managedCompanies(first: 6) { totalCount } }`);
+      expect(page.status).toBe(400);
+      expect(page.body.errors?.[0]).toMatchObject({ message: expect.stringContaining("first must be between 0 and 5"), extensions: { code: "BAD_USER_INPUT" } });
       expect(strict.upstreamCalls()).toBe(0);
     } finally {
       await strict.close();
