@@ -11,6 +11,8 @@ import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
 import { DEFAULT_REDIS_TIMEOUTS, type RedisTimeouts } from "./cache/redis";
 import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
 import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner-billing";
+import { DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits";
+import type { TrustedDocumentsConfig } from "./graphql/trusted-documents";
 
 const secretField = z.union([
   z.string().min(1, "must not be empty"),
@@ -180,6 +182,28 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    /** Query limits (src/graphql/limits.ts); each defaults to DEFAULT_LIMITS. */
+    limits: z
+      .object({
+        maxDepth: z.number().int().positive(),
+        maxAliases: z.number().int().nonnegative(),
+        maxTokens: z.number().int().positive(),
+        maxCost: z.number().int().positive(),
+        assumedListSize: z.number().int().positive(),
+        maxPageSize: z.number().int().positive(),
+        maxBodyBytes: z.number().int().positive(),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    /** Schema introspection (`__schema`, `__type`); off unless set (the sandbox turns it on). */
+    introspection: z.boolean().optional(),
+    /** The playground on GET /graphql; off unless set (the sandbox turns it on). */
+    playground: z.boolean().optional(),
+    /** "safelist": only schema/operations (and trustedDocumentsFile's hashes) run. */
+    trustedDocuments: z.enum(["off", "safelist"]).optional(),
+    /** A JSON file of allowed document hashes: an array of sha256 hex strings, or codegen's persisted-documents object (hash -> text). */
+    trustedDocumentsFile: z.string().min(1).optional(),
     upstream: z
       .object({
         requestDeadlineMs: z.number().int().positive(),
@@ -258,6 +282,10 @@ export interface GatewayConfig {
   redisTimeouts: RedisTimeouts;
   http: HttpSettings;
   requestDeadlineMs: number;
+  limits: QueryLimits;
+  introspection: boolean;
+  playground: boolean;
+  trustedDocuments: TrustedDocumentsConfig;
   /** Where /metrics is served and how it is protected; absent: not served (sandbox: open). */
   metrics?: MetricsAccessConfig;
 }
@@ -397,8 +425,26 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
       ...(u.maxRetryAfterSeconds !== undefined && { maxRetryAfterMs: u.maxRetryAfterSeconds * 1000 }),
     },
     requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
+    limits: { ...DEFAULT_LIMITS, ...cfg.limits },
+    introspection: cfg.introspection ?? false,
+    playground: cfg.playground ?? false,
+    trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },
     metrics,
   };
+}
+
+/** trustedDocumentsFile: an array of sha256 hashes, or an object keyed by them (codegen's persisted documents). */
+function readHashes(path: string): string[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError([`trustedDocumentsFile: cannot read ${path} as JSON: ${(err as Error).message}`]);
+  }
+  const hashes = Array.isArray(raw) ? raw : raw !== null && typeof raw === "object" ? Object.keys(raw) : [];
+  const bad = hashes.filter((h) => typeof h !== "string" || !/^(sha256:)?[0-9a-fA-F]{64}$/.test(h));
+  if (bad.length || hashes.length === 0) throw new ConfigError([`trustedDocumentsFile: ${path} must list sha256 hashes (hex)`]);
+  return hashes.map((h: string) => h.replace(/^sha256:/, ""));
 }
 
 /** Reads and validates the file named by GATEWAY_CONFIG (JSON). */

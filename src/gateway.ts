@@ -36,10 +36,10 @@ import { createConnector } from "./vendors";
 import type { MarketplaceConnector } from "./vendors/microsoft-marketplace";
 import { MarketplaceWebhooks } from "./vendors/microsoft-marketplace/webhook";
 import { exampleOperations, type ExampleOperation } from "./graphql/examples";
+import { gatewayPluginQueryCost, limitValidationRules } from "./graphql/limits";
+import { gatewayPluginTrustedDocuments } from "./graphql/trusted-documents";
 
 export const GRAPHQL_PATH = "/graphql";
-const MAX_BODY_BYTES = 1024 * 1024;
-const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -138,10 +138,12 @@ class BodyTooLargeError extends Error {
 }
 
 /**
- * The body as text, at most MAX_BODY_BYTES. A larger one is read to its end but not kept, so the
- * client gets its 413 instead of a reset connection; past DRAIN_LIMIT_BYTES the connection is dropped.
+ * The body as text, at most `maxBytes`. A larger one is read to its end but not kept, so the
+ * client gets its 413 instead of a reset connection; past 16 times that the connection is dropped.
  */
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  const MAX_BODY_BYTES = maxBytes;
+  const DRAIN_LIMIT_BYTES = 16 * maxBytes;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -205,11 +207,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
-    introspection: true,
+    introspection: config.introspection,
+    // limits.ts: bounds checked before execution. The token bound stops the parser itself.
+    parseOptions: { maxTokens: config.limits.maxTokens },
     documentStore: documents,
     // No client of ours sends persisted queries; off, a caller cannot fill a cache with its own hashes.
     persistedQueries: false,
-    validationRules: [SupportedOperationTypesRule],
+    validationRules: [SupportedOperationTypesRule, ...limitValidationRules(config.limits)],
+    // A JSON array body (several operations) is refused, 400: one request is one operation, within the limits.
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: Apollo's own handlers would race it and stop Apollo under requests in flight.
     stopOnTerminationSignals: false,
@@ -218,6 +224,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Our own playground replaces Apollo's landing page (which loads from a CDN); HTTP cache hints are not used.
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      // Safelist first: an operation not allowed is refused before its cost or input is looked at.
+      gatewayPluginTrustedDocuments(config.trustedDocuments),
+      gatewayPluginQueryCost(config.limits),
       gatewayPluginInputCheck(),
       gatewayPluginPartialErrors(formatError),
       gatewayPluginMetrics(metrics),
@@ -256,7 +265,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (url.pathname === "/metrics" && metricsOnMainPort) return serveMetrics(req, res);
     const webhook = /^\/webhooks\/microsoft-marketplace\/([^/]+)$/.exec(url.pathname);
     if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
-    if (req.method === "GET" && playground(req, res)) return;
+    if (config.playground && req.method === "GET" && playground(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
 
     let scope: CallerScope;
@@ -272,10 +281,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.method === "POST") {
       let text: string;
       try {
-        text = await readBody(req);
+        text = await readBody(req, config.limits.maxBodyBytes);
       } catch (err) {
         if (!(err instanceof BodyTooLargeError)) throw err;
-        return sendJson(res, 413, { errors: [{ message: `Request body too large (at most ${MAX_BODY_BYTES} bytes)`, extensions: { code: "BAD_REQUEST" } }] });
+        return sendJson(res, 413, { errors: [{ message: `Request body too large (at most ${config.limits.maxBodyBytes} bytes)`, extensions: { code: "BAD_REQUEST", limit: "body" } }] });
       }
       // GraphQL over HTTP: a POST body is application/json, read as UTF-8; anything else is not guessed at.
       if (!isJsonMediaType(req.headers["content-type"])) {
@@ -315,6 +324,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             logger: requestLogger,
             now,
             partialErrors: [],
+            maxPageSize: config.limits.maxPageSize,
             cache,
             customers,
           };
@@ -351,7 +361,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (!connector || connector.info.api !== "microsoft-marketplace") return sendJson(res, 404, { error: "unknown connection" });
     let body: string;
     try {
-      body = await readBody(req);
+      body = await readBody(req, config.limits.maxBodyBytes);
     } catch (err) {
       if (!(err instanceof BodyTooLargeError)) throw err;
       return sendJson(res, 413, { error: "body too large" });

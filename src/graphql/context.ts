@@ -22,6 +22,8 @@ export interface GatewayContext {
   logger: Logger;
   now: () => number;
   partialErrors: PartialError[];
+  /** limits.maxPageSize: the largest `first` a request may ask for. */
+  maxPageSize: number;
   /** The shared store (records such as marketplace events). */
   cache: ResponseCache;
   /** The customer directory (config `customers`): one customer's ids at each vendor. */

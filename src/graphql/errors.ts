@@ -6,6 +6,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { scrubSecrets } from "../domain/secret";
+import { isTokenLimitError } from "./limits";
 
 const PUBLIC_EXTENSIONS = [
   "code",
@@ -19,6 +20,8 @@ const PUBLIC_EXTENSIONS = [
   "reportStatus",
   "problems",
   "field",
+  "limit",
+  "maximum",
 ] as const;
 
 const APOLLO_REQUEST_CODES = new Set([
@@ -28,6 +31,8 @@ const APOLLO_REQUEST_CODES = new Set([
   "BAD_REQUEST",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_NOT_ALLOWED",
+  "QUERY_TOO_COMPLEX",
   "OPERATION_RESOLUTION_FAILURE",
   "UNAUTHENTICATED",
   "FORBIDDEN",
@@ -76,6 +81,8 @@ export function createErrorFormatter(logger: Logger) {
     if (original instanceof GraphQLError && typeof original.extensions?.code === "string" && original.extensions.code !== "INTERNAL_SERVER_ERROR") {
       const extensions: Record<string, unknown> = {};
       for (const k of PUBLIC_EXTENSIONS) if (original.extensions[k] !== undefined) extensions[k] = scrubValue(original.extensions[k]);
+      // graphql-js's parser says it stopped at limits.maxTokens only in its message: name the limit too.
+      if (extensions.code === "GRAPHQL_PARSE_FAILED" && isTokenLimitError(original.message)) extensions.limit = "tokens";
       return { ...base, message: scrubSecrets(original.message), extensions };
     }
     const code = formatted.extensions?.code;

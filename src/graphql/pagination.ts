@@ -20,9 +20,10 @@ export function decodeCursor(cursor: string): number | string {
   return m ? Number(m[1]) : `"${cursor.slice(0, 40)}" is not a valid cursor`;
 }
 
-export function checkFirst(first: number | null | undefined): string | undefined {
+/** `max`: the configured limits.maxPageSize (MAX_PAGE_SIZE by default). */
+export function checkFirst(first: number | null | undefined, max: number = MAX_PAGE_SIZE): string | undefined {
   if (first === null || first === undefined) return undefined;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) return `first must be between 0 and ${MAX_PAGE_SIZE}`;
+  if (!Number.isInteger(first) || first < 0 || first > max) return `first must be between 0 and ${max}`;
   return undefined;
 }
 

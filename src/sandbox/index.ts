@@ -161,6 +161,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ],
       },
     ],
+    // The sandbox is for exploring: schema introspection and the playground are on.
+    introspection: true,
+    playground: true,
     ...options.overrides,
   });
   const devToken = await signCallerToken(callerSecret, {

@@ -24,7 +24,9 @@ beforeAll(async () => {
 afterAll(() => stack.dispose());
 
 async function gateway(bounds?: ConstructorParameters<typeof DocumentStore>[0]): Promise<Gateway> {
-  return stack.use(await createGateway({ config: sandbox.config, logger: createLogger({ level: "silent" }), documentStore: bounds }));
+  // The alias flood below tests the document cache's own bound, so the query limits are raised past it.
+  const config = { ...sandbox.config, limits: { ...sandbox.config.limits, maxAliases: 10_000, maxTokens: 100_000 } };
+  return stack.use(await createGateway({ config, logger: createLogger({ level: "silent" }), documentStore: bounds }));
 }
 
 async function post(gw: Gateway, payload: unknown): Promise<{ status: number; body: any }> {

@@ -74,7 +74,7 @@ function checkValue(
   } else if (name === "customerId" && typeName === "String" && typeof value === "string") {
     if (!ctx.customers.has(value)) problems.push(`customerId: unknown customer "${value.slice(0, 64)}"`);
   } else if (name === "first" && typeName === "Int") {
-    const problem = checkFirst(value as number);
+    const problem = checkFirst(value as number, ctx.maxPageSize);
     if (problem) problems.push(problem);
   } else if (name === "after" && typeName === "String") {
     const decoded = decodeCursor(value as string);
