@@ -12,6 +12,7 @@ import { DEFAULT_REDIS_TIMEOUTS, type RedisTimeouts } from "./cache/redis";
 import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
 import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner-billing";
 import { DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits";
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from "./http/rate-limit";
 import type { TrustedDocumentsConfig } from "./graphql/trusted-documents";
 
 const secretField = z.union([
@@ -196,6 +197,10 @@ const fileSchema = z
       .partial()
       .strict()
       .optional(),
+    /** Requests per caller (token subject) per window, answered 429 with Retry-After past it; `false` turns it off. */
+    rateLimit: z
+      .union([z.literal(false), z.object({ requests: z.number().int().positive(), windowSeconds: z.number().int().positive() }).strict()])
+      .optional(),
     /** Schema introspection (`__schema`, `__type`); off unless set (the sandbox turns it on). */
     introspection: z.boolean().optional(),
     /** The playground on GET /graphql; off unless set (the sandbox turns it on). */
@@ -283,6 +288,8 @@ export interface GatewayConfig {
   http: HttpSettings;
   requestDeadlineMs: number;
   limits: QueryLimits;
+  /** Per-caller request limit; null when turned off. */
+  rateLimit: RateLimitConfig | null;
   introspection: boolean;
   playground: boolean;
   trustedDocuments: TrustedDocumentsConfig;
@@ -426,6 +433,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     },
     requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
     limits: { ...DEFAULT_LIMITS, ...cfg.limits },
+    rateLimit: cfg.rateLimit === false ? null : (cfg.rateLimit ?? DEFAULT_RATE_LIMIT),
     introspection: cfg.introspection ?? false,
     playground: cfg.playground ?? false,
     trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },

@@ -11,7 +11,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
-import { ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions, type StoreGuardOptions } from "./cache/store";
+import { DEFAULT_STORE_GUARD, ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions, type StoreGuardOptions } from "./cache/store";
+import { createCallerRateLimiter } from "./http/rate-limit";
 import type { GatewayConfig, MetricsAccessConfig } from "./config";
 import type { CallerScope } from "./domain/connector";
 import type { VendorConnector } from "./domain/connector";
@@ -193,6 +194,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
   const now = options.now ?? Date.now;
   const cache = new ResponseCache({ store: options.cacheStore, memory: options.memoryCache, now, guard: options.storeGuard, logger });
+  // Counted in Redis when Redis is the store (one count per caller across instances), else in memory.
+  const redisClient = (options.cacheStore as { client?: unknown } | undefined)?.client;
+  // Connects a shared store now (it would connect on first use): the rate limiter counts in it from the start.
+  if (redisClient) await cache.checkStore();
+  const rateLimiter = config.rateLimit
+    ? createCallerRateLimiter(config.rateLimit, redisClient ? { client: redisClient, timeoutMs: options.storeGuard?.timeoutMs ?? DEFAULT_STORE_GUARD.timeoutMs } : undefined)
+    : null;
   const documents = new DocumentStore(options.documentStore);
   const dispatcher: Dispatcher = createDispatcher(config.http);
   const metrics = new GatewayMetrics({ cache, processMetrics: options.processMetrics });
@@ -276,6 +284,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return sendJson(res, 401, { errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, { "www-authenticate": "Bearer" });
     }
     access.subject = scope.subject;
+    if (rateLimiter) {
+      const decision = await rateLimiter.consume(scope);
+      if (!decision.allowed) {
+        const { requests, windowSeconds } = rateLimiter.config;
+        return sendJson(
+          res,
+          429,
+          { errors: [{ message: `Too many requests: at most ${requests} per ${windowSeconds} s for this caller`, extensions: { code: "RATE_LIMITED", retryAfterSeconds: decision.retryAfterSeconds } }] },
+          { "retry-after": String(decision.retryAfterSeconds) },
+        );
+      }
+    }
 
     let body: unknown;
     if (req.method === "POST") {

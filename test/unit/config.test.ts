@@ -66,6 +66,13 @@ describe("configuration", () => {
     expect(problems({ ...valid, cache: { redisTimeouts: { commandMs: 0 } } })).toEqual([expect.stringMatching(/^cache\.redisTimeouts\.commandMs: /)]);
   });
 
+  it("limits each caller to 600 requests a minute unless told otherwise, or not at all with rateLimit: false", () => {
+    expect(parseConfig(valid, env).rateLimit).toEqual({ requests: 600, windowSeconds: 60 });
+    expect(parseConfig({ ...valid, rateLimit: { requests: 50, windowSeconds: 10 } }, env).rateLimit).toEqual({ requests: 50, windowSeconds: 10 });
+    expect(parseConfig({ ...valid, rateLimit: false }, env).rateLimit).toBeNull();
+    expect(problems({ ...valid, rateLimit: { requests: 0, windowSeconds: 10 } })).toEqual([expect.stringMatching(/^rateLimit/)]);
+  });
+
   it("reads the file named by GATEWAY_CONFIG and reports a file that is not JSON", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     writeFileSync(join(dir, "ok.json"), JSON.stringify(valid));
