@@ -5,7 +5,7 @@
  * (maxQueue; beyond it a call is refused at once) and deadline-aware: a call that cannot start before
  * its request's deadline is refused up front, and one whose deadline passes while queued fails then,
  * without reaching the vendor. After a 429 it slows down by itself: the rate halves (AIMD), and a
- * Retry-After pauses the whole connection until then; each success wins back a tenth of the configured
+ * Retry-After (up to the upstream's cap) pauses the whole connection until then; each success wins back a tenth of the configured
  * rate, so it recovers gradually.
  */
 import Bottleneck from "bottleneck";
@@ -54,6 +54,12 @@ export class Governor {
     readonly settings: GovernorSettings,
     private readonly metrics?: UpstreamMetrics,
     private readonly minAttemptMs = 0,
+    /**
+     * The longest Retry-After honoured by pausing the connection (the upstream's maxRetryAfterMs): a
+     * longer one only halves the rate, as the upstream layer does not wait for it either; otherwise one
+     * "come back in an hour" would fail every call of the connection for that hour.
+     */
+    private readonly maxPauseMs = 10_000,
   ) {
     this.rate = settings.maxPerSecond;
     this.labels = { vendor: target.vendor, connection: target.connectionId };
@@ -120,15 +126,16 @@ export class Governor {
     }
   }
 
-  /** After a 429: halve the rate, and with a Retry-After pause the connection until then. */
+  /** After a 429: halve the rate, and with a Retry-After (up to maxPauseMs) pause the connection until then. */
   slowDown(retryAfterMs: number | undefined): void {
     const floor = this.settings.maxPerSecond * MIN_RATE_FRACTION;
     this.rate = Math.max(floor, this.rate / 2);
     void this.limiter.updateSettings({ minTime: this.spacingMs() });
     // Bottleneck spaces the next start from the last one with the old spacing: pause for one new spacing
     // too, so the very next call already goes at the lowered rate.
-    this.pause(retryAfterMs ?? this.spacingMs());
-    this.metrics?.governorSlowdown?.(this.labels, retryAfterMs !== undefined ? "retry-after" : "429");
+    const honoured = retryAfterMs !== undefined && retryAfterMs <= this.maxPauseMs;
+    this.pause(honoured ? Math.max(retryAfterMs, this.spacingMs()) : this.spacingMs());
+    this.metrics?.governorSlowdown?.(this.labels, honoured ? "retry-after" : "429");
   }
 
   /** After a success: win back part of the configured rate. */

@@ -77,6 +77,7 @@ export function createUpstream(info: ConnectionInfo, baseUrl: string, deps: Conn
     deps.governors?.get(info.id) ?? DEFAULT_GOVERNOR[info.api],
     deps.metrics,
     deps.http.minAttemptMs,
+    deps.http.maxRetryAfterMs,
   );
   return new Upstream(
     { vendor: info.vendor, connectionId: info.id, baseUrl, describeError, requestIdHeader: REQUEST_ID_HEADERS[info.api] },

@@ -28,7 +28,7 @@ function call(budgetMs = 8_000): CallContext {
 
 function governed(bounds: Partial<GovernorSettings>, metrics = new GatewayMetrics()) {
   const target = { vendor: "KEEPER" as const, connectionId: "conn-1" };
-  const governor = new Governor(target, { maxConcurrent: 64, maxPerSecond: 10_000, maxQueue: 100, ...bounds }, metrics, settings.minAttemptMs);
+  const governor = new Governor(target, { maxConcurrent: 64, maxPerSecond: 10_000, maxQueue: 100, ...bounds }, metrics, settings.minAttemptMs, settings.maxRetryAfterMs);
   const upstream = new Upstream({ ...target, baseUrl: sim.url }, settings, dispatcher, logger, undefined, metrics, governor);
   return { upstream, governor, metrics };
 }
@@ -97,6 +97,14 @@ describe("vendor quota governor", () => {
     // The other call (and the retry) reach the vendor only once the second has passed.
     expect(Math.min(at[1], at[2]) - at[0]).toBeGreaterThanOrEqual(950);
     expect(await metrics.text()).toMatch(/gateway_governor_slowdowns_total\{vendor="KEEPER",connection="conn-1",reason="retry-after"\} 1/);
+  });
+
+  it("does not pause the connection for a Retry-After beyond the cap: the other calls go on", async () => {
+    const { upstream } = governed({});
+    sim.faults.next("thing", { status: 429, retryAfter: 600 });
+    await expect(upstream.send(call(), get(0))).rejects.toMatchObject({ code: "VENDOR_RATE_LIMITED" });
+    await expect(upstream.send(call(), get(1))).resolves.toMatchObject({ status: 200 });
+    expect(sim.calls.count("thing")).toBe(2);
   });
 
   it("fails a call whose deadline passes in the queue with VENDOR_RATE_LIMITED; it never reaches the vendor", async () => {
