@@ -8,6 +8,7 @@ import { z } from "zod";
 import { Secret } from "./domain/secret";
 import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from "./http/upstream";
+import { DEFAULT_GOVERNOR, type GovernorSettings } from "./http/governor";
 import { DEFAULT_REDIS_TIMEOUTS, type RedisTimeouts } from "./cache/redis";
 import type { MarketplaceConnectionConfig } from "./vendors/microsoft-marketplace";
 import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner-billing";
@@ -34,11 +35,22 @@ function isHttpUrl(text: string): boolean {
 
 const baseUrl = z.string().refine(isHttpUrl, "must be an absolute http(s) URL");
 
+/** The vendor quota governor's bounds (src/http/governor.ts); each defaults to the vendor's DEFAULT_GOVERNOR. */
+const governorField = z
+  .object({
+    maxConcurrent: z.number().int().min(1).max(256),
+    maxPerSecond: z.number().positive().max(10_000),
+    maxQueue: z.number().int().min(0).max(10_000),
+  })
+  .partial()
+  .strict();
+
 const keeperMsp = z
   .object({
     id: connectionId,
     vendor: z.literal("keeper-msp"),
     name: z.string().optional(),
+    governor: governorField.optional(),
     baseUrl: baseUrl.default("https://keepersecurity.com"),
     apiToken: secretField,
   })
@@ -49,6 +61,7 @@ const keeperDistributor = z
     id: connectionId,
     vendor: z.literal("keeper-distributor"),
     name: z.string().optional(),
+    governor: governorField.optional(),
     baseUrl: baseUrl.default("https://keepersecurity.com"),
     partnerKey: secretField,
     secret: secretField,
@@ -61,6 +74,7 @@ const webexWholesale = z
     id: connectionId,
     vendor: z.literal("webex-wholesale"),
     name: z.string().optional(),
+    governor: governorField.optional(),
     baseUrl: baseUrl.default("https://webexapis.com/v1"),
     accessToken: secretField,
     subPartners: z.array(z.object({ orgId: z.string().min(1), name: z.string().optional() }).strict()).default([]),
@@ -81,6 +95,7 @@ const microsoftMarketplace = z
     id: connectionId,
     vendor: z.literal("microsoft-marketplace"),
     name: z.string().optional(),
+    governor: governorField.optional(),
     baseUrl: baseUrl.default("https://marketplaceapi.microsoft.com/api"),
     tenantId: z.string().min(1, "must not be empty"),
     clientId: z.string().min(1, "must not be empty"),
@@ -112,6 +127,7 @@ const microsoftPartnerBilling = z
     id: connectionId,
     vendor: z.literal("microsoft-partner-billing"),
     name: z.string().optional(),
+    governor: governorField.optional(),
     baseUrl: baseUrl.default("https://graph.microsoft.com/v1.0"),
     tenantId: z.string().min(1, "must not be empty"),
     clientId: z.string().min(1, "must not be empty"),
@@ -219,6 +235,8 @@ const fileSchema = z
         baseDelayMs: z.number().int().nonnegative(),
         maxDelayMs: z.number().int().nonnegative(),
         maxRetryAfterSeconds: z.number().int().nonnegative(),
+        /** Governor bounds for every connection; a connection's own `governor` wins. */
+        governor: governorField,
       })
       .partial()
       .strict()
@@ -286,6 +304,8 @@ export interface GatewayConfig {
   /** How long the gateway waits on Redis before it treats it as down (see RedisTimeouts). */
   redisTimeouts: RedisTimeouts;
   http: HttpSettings;
+  /** The quota governor's bounds, per connection id (vendor defaults merged with configuration). */
+  governors: Map<string, GovernorSettings>;
   requestDeadlineMs: number;
   limits: QueryLimits;
   /** Per-caller request limit; null when turned off. */
@@ -431,6 +451,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
       ...(u.maxDelayMs !== undefined && { maxDelayMs: u.maxDelayMs }),
       ...(u.maxRetryAfterSeconds !== undefined && { maxRetryAfterMs: u.maxRetryAfterSeconds * 1000 }),
     },
+    governors: new Map(cfg.connections.map((c) => [c.id, { ...DEFAULT_GOVERNOR[c.vendor], ...u.governor, ...c.governor }])),
     requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
     limits: { ...DEFAULT_LIMITS, ...cfg.limits },
     rateLimit: cfg.rateLimit === false ? null : (cfg.rateLimit ?? DEFAULT_RATE_LIMIT),

@@ -205,7 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const dispatcher: Dispatcher = createDispatcher(config.http);
   const metrics = new GatewayMetrics({ cache, processMetrics: options.processMetrics });
   const connectors = config.connections.map((c) =>
-    createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random, metrics }),
+    createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random, metrics, governors: config.governors }),
   );
   const registry = new ConnectorRegistry(connectors);
   const customers = new Map(config.customers.map((c) => [c.id, c]));

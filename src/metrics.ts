@@ -4,9 +4,10 @@
  *
  * Every label value is bounded: vendors, connection ids and route names come from configuration and
  * code; statuses are HTTP status numbers; operation names and error codes are caller-influenced and go
- * through `BoundedLabel`. There is no governor-queue gauge yet: the quota governor is not built.
+ * through `BoundedLabel`. The quota governor's gauges (queue length, calls in flight) are read from each
+ * connection's governor at scrape time.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ResponseCache } from "./cache/store";
 
 /** Keeps at most `max` distinct values; later new ones become `overflow`. */
@@ -32,6 +33,17 @@ export interface UpstreamMetrics {
   /** One per attempt: `status` is the HTTP status, or "error" when no answer came (reset, timeout). */
   attempt(labels: { vendor: string; connection: string; route: string }, status: number | "error", seconds: number): void;
   retry(labels: { vendor: string; connection: string; route: string }, reason: string): void;
+  /** A connection's quota governor: its queue length and calls in flight, read at scrape time. */
+  governor?(labels: GovernorLabels, read: () => { queued: number; inFlight: number }): void;
+  /** Time a call waited in the governor's queue before it could start. */
+  governorWait?(labels: GovernorLabels, seconds: number): void;
+  /** The governor lowered its rate after a 429 ("429"), pausing until a Retry-After ("retry-after"). */
+  governorSlowdown?(labels: GovernorLabels, reason: "429" | "retry-after"): void;
+}
+
+export interface GovernorLabels {
+  vendor: string;
+  connection: string;
 }
 
 export interface GraphqlMetrics {
@@ -54,6 +66,10 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
   private readonly operationDuration: Histogram<"operation">;
   private readonly errors: Counter<"operation" | "code">;
   private readonly httpRequests: Counter<"path" | "method" | "status">;
+  private readonly governorWaits: Histogram<"vendor" | "connection">;
+  private readonly governorSlowdowns: Counter<"vendor" | "connection" | "reason">;
+  /** One reader per connection (connections come from configuration: bounded). */
+  private readonly governors = new Map<string, { labels: GovernorLabels; read: () => { queued: number; inFlight: number } }>();
   private readonly operationNames = new BoundedLabel(OPERATION_NAMES_MAX, OPERATION_NAME_LENGTH);
   private readonly errorCodes = new BoundedLabel(ERROR_CODES_MAX, 40);
 
@@ -103,6 +119,38 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
       labelNames: ["path", "method", "status"],
       registers,
     });
+    const governors = this.governors;
+    new Gauge({
+      name: "gateway_governor_queue_length",
+      help: "Vendor calls waiting for a slot in the connection's quota governor",
+      labelNames: ["vendor", "connection"],
+      registers,
+      collect() {
+        for (const g of governors.values()) this.set(g.labels, g.read().queued);
+      },
+    });
+    new Gauge({
+      name: "gateway_governor_in_flight",
+      help: "Vendor calls in flight through the connection's quota governor",
+      labelNames: ["vendor", "connection"],
+      registers,
+      collect() {
+        for (const g of governors.values()) this.set(g.labels, g.read().inFlight);
+      },
+    });
+    this.governorWaits = new Histogram({
+      name: "gateway_governor_wait_seconds",
+      help: "Time a vendor call (each attempt) waited in the quota governor before it started",
+      labelNames: ["vendor", "connection"],
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.governorSlowdowns = new Counter({
+      name: "gateway_governor_slowdowns_total",
+      help: "Times the quota governor lowered a connection's rate after a 429, by reason ('429', 'retry-after': also paused until then)",
+      labelNames: ["vendor", "connection", "reason"],
+      registers,
+    });
     const cache = options.cache;
     if (cache) {
       // Read from ResponseCache.stats at scrape time: the cache keeps counting without knowing of metrics.
@@ -120,6 +168,18 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
 
   retry(labels: { vendor: string; connection: string; route: string }, reason: string): void {
     this.upstreamRetries.inc({ ...labels, reason });
+  }
+
+  governor(labels: GovernorLabels, read: () => { queued: number; inFlight: number }): void {
+    this.governors.set(`${labels.vendor}\u0000${labels.connection}`, { labels, read });
+  }
+
+  governorWait(labels: GovernorLabels, seconds: number): void {
+    this.governorWaits.observe(labels, seconds);
+  }
+
+  governorSlowdown(labels: GovernorLabels, reason: "429" | "retry-after"): void {
+    this.governorSlowdowns.inc({ ...labels, reason });
   }
 
   /** The label for an operation name: only call it for operations that parsed and validated. */

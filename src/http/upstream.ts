@@ -4,6 +4,8 @@
  * timeouts, with exponential backoff and full jitter, or the vendor's Retry-After (seconds or date) up
  * to a cap. A retry that cannot finish before the deadline is not started; backoff sleeps end with it.
  * Failures become typed VendorErrors. Headers (credentials) are never logged or put in errors.
+ * Every attempt, retries included, first takes a slot from the connection's quota governor (governor.ts);
+ * a 429 tells the governor to slow down, a success lets it recover.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
@@ -13,6 +15,7 @@ import type { CallContext } from "../domain/connector";
 import { VendorError, type VendorErrorCode } from "../domain/errors";
 import type { Vendor } from "../domain/model";
 import type { UpstreamMetrics } from "../metrics";
+import type { Governor } from "./governor";
 
 export interface HttpSettings {
   connectTimeoutMs: number;
@@ -152,6 +155,7 @@ export class Upstream {
     private readonly logger: Logger,
     private readonly clock: Clock = { now: Date.now, random: Math.random },
     private readonly metrics?: UpstreamMetrics,
+    private readonly governor?: Governor,
   ) {}
 
   /** Sends the request; resolves with a 2xx response read whole, throws a VendorError otherwise. */
@@ -200,45 +204,67 @@ export class Upstream {
         failure = { code: "VENDOR_UNAVAILABLE", message: "The request's deadline passed before the vendor answered", retryable: false };
         break;
       }
-      const started = this.clock.now();
-      // Metrics use the real monotonic clock: the injected one may be a test's fixed time.
-      const startedMono = performance.now();
-      let answered = false;
       failure = undefined;
+      // Headers first, outside the governor's slot: building them may itself call this connection (a
+      // token request), which must not wait for a slot its own caller holds.
+      let headers: Record<string, string> = {};
+      let headersFailed: { error: unknown } | undefined;
       try {
-        const headers: Record<string, string> = { accept: "application/json", ...(req.headers ? await req.headers() : {}) };
+        headers = { accept: "application/json", ...(req.headers ? await req.headers() : {}) };
         if (req.body !== undefined) headers["content-type"] = headers["content-type"] ?? "application/json";
         if (this.target.requestIdHeader) headers[this.target.requestIdHeader] = call.requestId;
-        const res = await request(url, {
-          dispatcher: this.dispatcher,
-          method: req.method,
-          headers,
-          body: req.body,
-          signal: call.deadline.signal,
-          headersTimeout: Math.min(this.settings.headersTimeoutMs, remaining),
-          bodyTimeout: Math.min(this.settings.bodyTimeoutMs, remaining),
-        });
-        answered = true;
-        this.metrics?.attempt(labels, res.statusCode, (performance.now() - startedMono) / 1000);
-        log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
-        if ((res.statusCode >= 200 && res.statusCode < 300) || req.answers?.includes(res.statusCode)) {
-          return await consume({ status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt });
-        }
-        const text = await res.body.text();
-        failure = this.classifyStatus(res.statusCode, res.headers, text, req.idempotent);
       } catch (err) {
-        // A failure while reading an answer's body was already counted with its status.
-        if (!answered) this.metrics?.attempt(labels, "error", (performance.now() - startedMono) / 1000);
-        failure = {
-          code: "VENDOR_UNAVAILABLE",
-          message: call.deadline.signal.aborted
-            ? "The request's deadline passed before the vendor answered"
-            : "The vendor could not be reached or did not answer in time",
-          retryable: req.idempotent && !call.deadline.signal.aborted,
-          cause: err,
-        };
-        log.debug({ method: req.method, attempt, error: errorName(err) }, "upstream call failed");
+        headersFailed = { error: err };
       }
+      // The attempt's outcome: the consumed answer, or a failure to classify (governor refusals throw).
+      const attemptOnce = async (): Promise<{ value: T } | { failure: Failure }> => {
+        // Timed from when the governor let it start: time queued is not the vendor's.
+        const left = call.deadline.remainingMs();
+        const started = this.clock.now();
+        // Metrics use the real monotonic clock: the injected one may be a test's fixed time.
+        const startedMono = performance.now();
+        let answered = false;
+        try {
+          if (headersFailed) throw headersFailed.error;
+          const res = await request(url, {
+            dispatcher: this.dispatcher,
+            method: req.method,
+            headers,
+            body: req.body,
+            signal: call.deadline.signal,
+            headersTimeout: Math.min(this.settings.headersTimeoutMs, left),
+            bodyTimeout: Math.min(this.settings.bodyTimeoutMs, left),
+          });
+          answered = true;
+          this.metrics?.attempt(labels, res.statusCode, (performance.now() - startedMono) / 1000);
+          log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
+          if ((res.statusCode >= 200 && res.statusCode < 300) || req.answers?.includes(res.statusCode)) {
+            const value = await consume({ status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt });
+            this.governor?.recover();
+            return { value };
+          }
+          const text = await res.body.text();
+          if (res.statusCode === 429) this.governor?.slowDown(parseRetryAfter(res.headers["retry-after"], this.clock.now()));
+          return { failure: this.classifyStatus(res.statusCode, res.headers, text, req.idempotent) };
+        } catch (err) {
+          // A failure while reading an answer's body was already counted with its status.
+          if (!answered) this.metrics?.attempt(labels, "error", (performance.now() - startedMono) / 1000);
+          log.debug({ method: req.method, attempt, error: errorName(err) }, "upstream call failed");
+          return {
+            failure: {
+              code: "VENDOR_UNAVAILABLE",
+              message: call.deadline.signal.aborted
+                ? "The request's deadline passed before the vendor answered"
+                : "The vendor could not be reached or did not answer in time",
+              retryable: req.idempotent && !call.deadline.signal.aborted,
+              cause: err,
+            },
+          };
+        }
+      };
+      const outcome = this.governor && !headersFailed ? await this.governor.run(call, attemptOnce) : await attemptOnce();
+      if ("value" in outcome) return outcome.value;
+      failure = outcome.failure;
 
       if (!failure.retryable || attempt === this.settings.maxAttempts) break;
       const wait = this.retryDelay(attempt, failure.retryAfterMs);

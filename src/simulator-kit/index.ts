@@ -82,6 +82,27 @@ export interface CallRecord {
 
 export class CallLog {
   private readonly records: CallRecord[] = [];
+  /** Requests being answered now, and the most seen at once, per route (what a vendor's concurrency limit counts). */
+  private readonly active = new Map<string, number>();
+  private readonly peak = new Map<string, number>();
+
+  /** A request of `route` arrived; call the returned function once it is answered (or its socket closed). */
+  enter(route: string): () => void {
+    const now = (this.active.get(route) ?? 0) + 1;
+    this.active.set(route, now);
+    this.peak.set(route, Math.max(now, this.peak.get(route) ?? 0));
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.active.set(route, (this.active.get(route) ?? 1) - 1);
+    };
+  }
+
+  /** The most requests of `route` being answered at once since the last reset. */
+  maxInFlight(route: string): number {
+    return this.peak.get(route) ?? 0;
+  }
 
   record(call: CallRecord): void {
     this.records.push(call);
@@ -110,6 +131,8 @@ export class CallLog {
 
   reset(): void {
     this.records.length = 0;
+    this.peak.clear();
+    for (const [route, n] of this.active) this.peak.set(route, n);
   }
 }
 
@@ -243,6 +266,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       at: new Date(),
     };
     calls.record(record);
+    const leave = calls.enter(routeName);
+    res.once("close", leave);
     const simReq = new SimRequest(routeName, method, url.pathname, url.searchParams, req.headers, rawBody);
 
     const fault = route ? faults.take(route.name) : undefined;

@@ -10,6 +10,7 @@ import type { CallContext } from "../domain/connector";
 import { VendorError } from "../domain/errors";
 import type { ConnectionInfo, PartnerRecord, Provenance, Sourced } from "../domain/model";
 import { isClosedPeriod, type BillingPeriod } from "../domain/period";
+import { DEFAULT_GOVERNOR, Governor, type GovernorSettings } from "../http/governor";
 import { Upstream, type HttpSettings, type UpstreamRequest, type UpstreamTarget } from "../http/upstream";
 import type { UpstreamMetrics } from "../metrics";
 import type { VendorApi } from "../domain/model";
@@ -47,6 +48,8 @@ export interface ConnectorDeps {
   random?: () => number;
   /** Upstream attempts, latencies and retries, by vendor, connection and route. */
   metrics?: UpstreamMetrics;
+  /** Quota governor settings by connection id (config.ts); a connection not listed gets its vendor's DEFAULT_GOVERNOR. */
+  governors?: ReadonlyMap<string, GovernorSettings>;
 }
 
 /**
@@ -64,8 +67,18 @@ export const REQUEST_ID_HEADERS: Record<VendorApi, string | undefined> = {
   "microsoft-partner-billing": "client-request-id",
 };
 
-/** The connection's upstream client: the one HTTP layer, with the connector's clock and the vendor's error reader. */
+/**
+ * The connection's upstream client: the one HTTP layer, with the connector's clock, the vendor's error
+ * reader and the connection's quota governor (one per connection: every call of it shares the bound).
+ */
 export function createUpstream(info: ConnectionInfo, baseUrl: string, deps: ConnectorDeps, describeError?: UpstreamTarget["describeError"]): Upstream {
+  const governor = new Governor(
+    { vendor: info.vendor, connectionId: info.id },
+    deps.governors?.get(info.id) ?? DEFAULT_GOVERNOR[info.api],
+    deps.metrics,
+    deps.http.minAttemptMs,
+    deps.http.maxRetryAfterMs,
+  );
   return new Upstream(
     { vendor: info.vendor, connectionId: info.id, baseUrl, describeError, requestIdHeader: REQUEST_ID_HEADERS[info.api] },
     deps.http,
@@ -73,6 +86,7 @@ export function createUpstream(info: ConnectionInfo, baseUrl: string, deps: Conn
     deps.logger,
     { now: deps.now, random: deps.random ?? Math.random },
     deps.metrics,
+    governor,
   );
 }
 

@@ -44,6 +44,8 @@ export const FAST_UPSTREAM = {
   headersTimeoutMs: 1000,
   bodyTimeoutMs: 1000,
   requestDeadlineMs: 8000,
+  // Generous: the suite's bursts must not queue; test/http/governor.test.ts sets tight bounds of its own.
+  governor: { maxConcurrent: 64, maxPerSecond: 10_000, maxQueue: 10_000 },
 };
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {

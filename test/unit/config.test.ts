@@ -23,6 +23,18 @@ function problems(raw: unknown, e: NodeJS.ProcessEnv = env): string[] {
 }
 
 describe("configuration", () => {
+  it("merges quota governor bounds: vendor default, then upstream.governor, then the connection's own", () => {
+    const cfg = parseConfig(
+      { ...valid, upstream: { governor: { maxPerSecond: 2 } }, connections: [{ ...valid.connections[0], governor: { maxConcurrent: 1 } }, valid.connections[1]] },
+      env,
+    );
+    expect(cfg.governors.get("keeper-us")).toEqual({ maxConcurrent: 1, maxPerSecond: 2, maxQueue: 100 });
+    expect(cfg.governors.get("dist")).toEqual({ maxConcurrent: 4, maxPerSecond: 2, maxQueue: 100 });
+    expect(problems({ ...valid, connections: [{ ...valid.connections[0], governor: { maxConcurrent: 0 } }] })).toEqual([
+      "connections[0].governor.maxConcurrent: Number must be greater than or equal to 1",
+    ]);
+  });
+
   it("resolves {env} secrets into Secrets that never print", () => {
     const cfg = parseConfig(valid, env);
     const keeper = cfg.connections[0];
