@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { SignJWT } from "jose";
 import { request } from "undici";
+import { lastMonth } from "../src/graphql/examples";
 import { SANDBOX_AUDIENCE, SANDBOX_ISSUER } from "../src/sandbox";
 import type { HostileReply, HostileRequest } from "./hostile-gateway";
 
@@ -92,6 +93,25 @@ export interface CorpusFixtures {
   wrongAudience: string;
   badClaim: string;
   noScope: string;
+}
+
+/** Signs caller tokens as the sandbox's issuer does (HS256 with its secret), with the claims given. */
+export function signer(callerSecret: string) {
+  const secret = new TextEncoder().encode(callerSecret);
+  return (claims: Record<string, unknown>, exp: number, audience = SANDBOX_AUDIENCE) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuer(SANDBOX_ISSUER).setAudience(audience).setSubject("hostile").setExpirationTime(exp).sign(secret);
+}
+
+/** The corpus's well-signed tokens a sandbox must refuse: expired, for another audience, with a bad claim, scoped to nothing. */
+export async function badTokens(callerSecret: string): Promise<Omit<CorpusFixtures, "partnerId" | "period">> {
+  const sign = signer(callerSecret);
+  const nowS = Math.floor(Date.now() / 1000);
+  return {
+    expired: await sign({ connections: "*" }, nowS - 3600),
+    wrongAudience: await sign({ connections: "*" }, nowS + 3600, "someone-else"),
+    badClaim: await sign({ connections: 42 }, nowS + 3600),
+    noScope: await sign({ connections: ["none-of-these"] }, nowS + 3600),
+  };
 }
 
 /** Sends one case (the valid token unless the case says otherwise); status 0 when no answer came. */
@@ -367,9 +387,7 @@ export async function runHostileCorpus(): Promise<string[]> {
 
 async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: string; callerSecret: string; gc: boolean }): Promise<string[]> {
   const child = gw.child;
-  const secret = new TextEncoder().encode(hello.callerSecret);
-  const sign = (claims: Record<string, unknown>, exp: number, audience = SANDBOX_AUDIENCE) =>
-    new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuer(SANDBOX_ISSUER).setAudience(audience).setSubject("hostile").setExpirationTime(exp).sign(secret);
+  const sign = signer(hello.callerSecret);
   const nowS = Math.floor(Date.now() / 1000);
   const token = await sign({ connections: "*" }, nowS + 3600);
 
@@ -379,24 +397,12 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
   // Warm-up: what a normal first use initialises (schema, connectors, pools, loaders) is not counted as growth.
   const partners = await gql("{ partners(first: 5) { nodes { id } } }");
   const partnerId: string = partners.data.partners.nodes[0].id;
-  const period = (() => {
-    const d = new Date();
-    d.setUTCDate(1);
-    d.setUTCMonth(d.getUTCMonth() - 1);
-    return d.toISOString().slice(0, 7);
-  })();
+  const period = lastMonth();
   for (let i = 0; i < 3; i++) {
     await gql(`{ connections { id } partner(id: "${partnerId}") { id name invoice(period: "${period}") { id } } }`);
     await gql("{ partner(id: \"partner:nope:x\") { id } }");
   }
-  const fixtures = {
-    partnerId,
-    period,
-    expired: await sign({ connections: "*" }, nowS - 3600),
-    wrongAudience: await sign({ connections: "*" }, nowS + 3600, "someone-else"),
-    badClaim: await sign({ connections: 42 }, nowS + 3600),
-    noScope: await sign({ connections: ["none-of-these"] }, nowS + 3600),
-  };
+  const fixtures = { partnerId, period, ...(await badTokens(hello.callerSecret)) };
 
   const before = await gw.ask("memory");
   if (process.env.HOSTILE_SNAPSHOTS === "1") process.stderr.write(`heap snapshot before: ${(await gw.ask("snapshot", "before")).file}\n`);

@@ -8,9 +8,8 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { SignJWT } from "jose";
-import { buildCorpus, codesOf, REFUSAL_CODES, sendCase } from "../../bench/hostile-corpus";
-import { SANDBOX_AUDIENCE, SANDBOX_ISSUER } from "../../src/sandbox";
+import { lastMonth } from "../../src/graphql/examples";
+import { badTokens, buildCorpus, codesOf, REFUSAL_CODES, sendCase } from "../../bench/hostile-corpus";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 // A forced GC for the memory check, without a flag on the command line.
@@ -31,28 +30,14 @@ function heapAfterGc(): number {
 
 describe("hostile corpus", () => {
   it("gets a 4xx or a coded GraphQL error for every case, never a 5xx or a hang; refused input reaches no vendor; the heap stays flat", async () => {
-    const secret = new TextEncoder().encode(t.sandbox.callerSecret);
-    const nowS = Math.floor(Date.now() / 1000);
-    const sign = (claims: Record<string, unknown>, exp: number, audience = SANDBOX_AUDIENCE) =>
-      new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuer(SANDBOX_ISSUER).setAudience(audience).setSubject("hostile").setExpirationTime(exp).sign(secret);
     const token = await t.token();
 
     // Warm-up: what a first normal use initialises is not growth.
     const partners = await t.gql("{ partners(first: 5) { nodes { id } } }");
     const partnerId: string = partners.body.data!.partners.nodes[0].id;
-    const d = new Date();
-    d.setUTCDate(1);
-    d.setUTCMonth(d.getUTCMonth() - 1);
-    const period = d.toISOString().slice(0, 7);
+    const period = lastMonth();
     for (let i = 0; i < 3; i++) await t.gql(`{ connections { id } partner(id: "${partnerId}") { id name invoice(period: "${period}") { id } } }`);
-    const corpus = buildCorpus(20_251, {
-      partnerId,
-      period,
-      expired: await sign({ connections: "*" }, nowS - 3600),
-      wrongAudience: await sign({ connections: "*" }, nowS + 3600, "someone-else"),
-      badClaim: await sign({ connections: 42 }, nowS + 3600),
-      noScope: await sign({ connections: ["none-of-these"] }, nowS + 3600),
-    });
+    const corpus = buildCorpus(20_251, { partnerId, period, ...(await badTokens(t.sandbox.callerSecret)) });
     expect(corpus.length).toBeGreaterThanOrEqual(1000);
 
     const before = heapAfterGc();
