@@ -9,9 +9,10 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
-import { getNamedType, getNullableType, getVariableValues, GraphQLError, isCompositeType, isListType, type ValidationContext, type ValidationRule } from "graphql";
+import { getNamedType, getNullableType, GraphQLError, isCompositeType, isListType, type ValidationContext, type ValidationRule } from "graphql";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination";
+import { coercedVariables } from "./variables";
 
 /** Configuration `limits`: every field optional in the file; these defaults let every example run. */
 export interface QueryLimits {
@@ -101,7 +102,7 @@ export function gatewayPluginQueryCost(limits: QueryLimits): ApolloServerPlugin 
       return {
         async didResolveOperation({ document, operation, schema, request }) {
           // Variables that do not coerce are execution's to refuse (400, before any resolver runs), as in input-check.ts.
-          if (!operation || getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}).errors) return;
+          if (!operation || coercedVariables(schema, operation, request).errors) return;
           let cost: number;
           try {
             cost = operationCost(limits, { schema, query: document, variables: request.variables ?? {}, operationName: request.operationName ?? undefined });

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, listenAddress, loadConfigFile, parseConfig } from "../../src/config";
+import { listenAddress, loadConfigFile, parseConfig } from "../../src/config";
+import { configProblems } from "../helpers/config";
 
 const valid = {
   auth: { issuer: "https://idp.test/", audience: "gw", hs256Secret: { env: "GW_SECRET" } },
@@ -12,15 +13,7 @@ const valid = {
 };
 const env = { GW_SECRET: "gateway-secret-value", KEEPER_TOKEN: "keeper-token-value", KEEPER_SECRET: "keeper-secret-value" };
 
-function problems(raw: unknown, e: NodeJS.ProcessEnv = env): string[] {
-  try {
-    parseConfig(raw, e);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = (raw: unknown, e: NodeJS.ProcessEnv = env) => configProblems(raw, e);
 
 describe("configuration", () => {
   it("merges quota governor bounds: vendor default, then upstream.governor, then the connection's own", () => {

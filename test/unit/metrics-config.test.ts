@@ -1,5 +1,6 @@
 /** The metrics section of the config file, and the sandbox's readable log lines. */
-import { ConfigError, parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config";
+import { configProblems } from "../helpers/config";
 import { prettyLine } from "../../src/logger";
 
 const base = {
@@ -7,15 +8,7 @@ const base = {
   connections: [{ id: "keeper-us", vendor: "keeper-msp", apiToken: "keeper-token-value" }],
 };
 
-function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("metrics configuration", () => {
   it("is absent (so /metrics is off) unless configured", () => {

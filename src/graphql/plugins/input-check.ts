@@ -8,7 +8,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getNamedType,
-  getVariableValues,
   getNullableType,
   isInputObjectType,
   isListType,
@@ -25,6 +24,7 @@ import type { GatewayContext } from "../context";
 import { checkIdKeys, checkStringId } from "../../vendors/id-shapes";
 import { parseGlobalId, type IdType } from "../ids";
 import { checkFirst, decodeCursor } from "../pagination";
+import { coercedVariables } from "../variables";
 
 /** Which kind of global id an ID argument or input field takes, by its name (`id` by the field it is on). */
 const ID_KIND_BY_NAME: Record<string, IdType> = { partnerId: "partner", companyId: "company", subscriptionId: "subscription", operationId: "operation" };
@@ -123,7 +123,7 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
           // Variables as execution will see them (BillingPeriod as a period, not its text), so they get
           // exactly the checks literals get. Variables that do not coerce are execution's to refuse (400).
           if (!operation) return;
-          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          const coerced = coercedVariables(schema, operation, request);
           if (coerced.errors) return;
           const typeInfo = new TypeInfo(schema);
           const problems: string[] = [];
