@@ -3,6 +3,7 @@
  * that name the field. Every secret field takes a literal or `{ "env": "NAME" }` and becomes a Secret.
  * PORT and HOST choose where the gateway listens.
  */
+import { DEFAULT_AUDIT_MAX_ENTRIES } from "./audit/audit-log";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { Secret } from "./domain/secret";
@@ -34,6 +35,10 @@ function isHttpUrl(text: string): boolean {
 }
 
 const baseUrl = z.string().refine(isHttpUrl, "must be an absolute http(s) URL");
+
+/** Asymmetric algorithms a JWKS may sign caller tokens with; HS256 is only for `hs256Secret`. */
+export const JWKS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
 
 /** The vendor quota governor's bounds (src/http/governor.ts); each defaults to the vendor's DEFAULT_GOVERNOR. */
 const governorField = z
@@ -156,9 +161,19 @@ const fileSchema = z
         audience: z.string().min(1),
         hs256Secret: secretField.optional(),
         jwksUrl: baseUrl.optional(),
+        /** Signature algorithms accepted from the JWKS (pinned: the token's own `alg` is never trusted alone). */
+        algorithms: z.array(z.enum(JWKS_ALGORITHMS)).min(1).optional(),
+        /** Leeway for `exp`, `nbf` and `iat` against the issuer's clock. */
+        clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+        /** The claim that lists the caller's roles (an array, or a space-separated string); `scope` and `scp` are read too. */
+        rolesClaim: z.string().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, "must be a claim name").default("roles"),
+        /** How long fetched keys are trusted, and the least time between two fetches (an unknown `kid` triggers one). */
+        jwksCacheSeconds: z.number().int().min(1).max(86_400).default(600),
+        jwksCooldownSeconds: z.number().int().min(0).max(3600).default(30),
       })
       .strict()
-      .refine((a) => Boolean(a.hs256Secret) !== Boolean(a.jwksUrl), "needs exactly one of hs256Secret or jwksUrl"),
+      .refine((a) => Boolean(a.hs256Secret) !== Boolean(a.jwksUrl), "needs exactly one of hs256Secret or jwksUrl")
+      .refine((a) => !a.algorithms || Boolean(a.jwksUrl), "algorithms go with jwksUrl (hs256Secret is HS256 only)"),
     connections: z.array(connection).min(1, "must list at least one connection"),
     /** The MSP's own customer directory: one customer's vendor ids at each vendor (what joins them). */
     customers: z
@@ -217,6 +232,8 @@ const fileSchema = z
     rateLimit: z
       .union([z.literal(false), z.object({ requests: z.number().int().positive(), windowSeconds: z.number().int().positive() }).strict()])
       .optional(),
+    /** The audit log of mutations (Query.auditLog), kept in the store: its newest maxEntries per tenant. */
+    audit: z.object({ maxEntries: z.number().int().min(100).max(1_000_000) }).strict().optional(),
     /** Schema introspection (`__schema`, `__type`); off unless set (the sandbox turns it on). */
     introspection: z.boolean().optional(),
     /** The playground on GET /graphql; off unless set (the sandbox turns it on). */
@@ -286,6 +303,12 @@ export interface CallerAuthConfig {
   audience: string;
   hs256Secret?: Secret;
   jwksUrl?: string;
+  /** With jwksUrl: the algorithms accepted (default RS256 and ES256). */
+  algorithms?: JwksAlgorithm[];
+  clockToleranceSeconds?: number;
+  rolesClaim?: string;
+  jwksCacheSeconds?: number;
+  jwksCooldownSeconds?: number;
 }
 
 export interface CustomerConfig {
@@ -310,6 +333,7 @@ export interface GatewayConfig {
   limits: QueryLimits;
   /** Per-caller request limit; null when turned off. */
   rateLimit: RateLimitConfig | null;
+  audit: { maxEntries: number };
   introspection: boolean;
   playground: boolean;
   trustedDocuments: TrustedDocumentsConfig;
@@ -418,6 +442,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     audience: cfg.auth.audience,
     hs256Secret: cfg.auth.hs256Secret ? secret(cfg.auth.hs256Secret, "auth.hs256Secret") : undefined,
     jwksUrl: cfg.auth.jwksUrl,
+    algorithms: cfg.auth.algorithms,
+    clockToleranceSeconds: cfg.auth.clockToleranceSeconds,
+    rolesClaim: cfg.auth.rolesClaim,
+    jwksCacheSeconds: cfg.auth.jwksCacheSeconds,
+    jwksCooldownSeconds: cfg.auth.jwksCooldownSeconds,
   };
   const metrics: MetricsAccessConfig | undefined = cfg.metrics && {
     token: cfg.metrics.token !== undefined ? secret(cfg.metrics.token, "metrics.token") : undefined,
@@ -455,6 +484,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     requestDeadlineMs: u.requestDeadlineMs ?? 20_000,
     limits: { ...DEFAULT_LIMITS, ...cfg.limits },
     rateLimit: cfg.rateLimit === false ? null : (cfg.rateLimit ?? DEFAULT_RATE_LIMIT),
+    audit: { maxEntries: cfg.audit?.maxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES },
     introspection: cfg.introspection ?? false,
     playground: cfg.playground ?? false,
     trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },

@@ -39,6 +39,20 @@ export const DEFAULT_MEMORY_CACHE_BOUNDS: MemoryCacheBounds = { maxEntries: 10_0
 const DECODED_MAX = 1000;
 /** Job records and in-process claims: small, one per report or export job. */
 const RECORDS_MAX = 10_000;
+/** Distinct logs kept by an in-memory store, and log entries held while a shared store is down. */
+const LOGS_MAX = 1_000;
+const MEMORY_LOG_ENTRIES_MAX = 100_000;
+const PENDING_LOG_MAX = 10_000;
+
+/** INCR the log's sequence, add the entry under it, keep the newest ARGV[2]. Members are "<seq> <json>". */
+const APPEND_LOG_SCRIPT = `local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], seq, seq .. ' ' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
+return seq`;
+
+interface RedisScripting {
+  sendCommand(args: string[]): Promise<unknown>;
+}
 
 export interface ResponseCacheOptions {
   /** A keyv store adapter (a bounded in-memory LRU by default). */
@@ -159,6 +173,19 @@ export class ResponseCache {
    * (connection, kind), so an invalidation made during the outage still holds in this instance.
    */
   private readonly fallbackRecords = new LRUCache<string, string>({ max: RECORDS_MAX });
+  /** Logs of an in-memory store, by name (names are per tenant: bounded by LOGS_MAX, oldest dropped). */
+  private readonly memoryLogs = new LRUCache<string, { seq: number; entries: Array<Record<string, unknown> & { seq: number }> }>({
+    max: LOGS_MAX,
+    dispose: (log) => {
+      this.memoryLogEntries -= log.entries.length;
+    },
+  });
+  private memoryLogEntries = 0;
+  /** Log entries not yet written to a shared store that is down, oldest first. */
+  private readonly pendingLog: Array<{ name: string; entry: Record<string, unknown>; max: number }> = [];
+  private logFlush: Promise<void> = Promise.resolve();
+  /** Log entries dropped because the pending queue was full during a long outage (each was logged). */
+  readonly logStats = { dropped: 0 };
   private readonly knownGenerations = new LRUCache<string, number>({ max: RECORDS_MAX });
 
   constructor(options: ResponseCacheOptions = {}) {
@@ -306,6 +333,96 @@ export class ResponseCache {
     const full = `rec|${key}`;
     this.fallbackRecords.delete(full);
     await this.guarded("delete", () => this.records.delete(full), () => false);
+  }
+
+  /**
+   * Appends one entry to an append-only log (the audit log), keeping its newest `max` entries. Each gets
+   * the next sequence number of its log: atomic across instances on Redis (one script: INCR, ZADD, trim),
+   * within the process otherwise. While a shared store is down, entries wait in process (bounded) and are
+   * written, in order, with the next append that reaches it: a timed-out write that still landed may then
+   * appear twice, never not at all.
+   */
+  async appendLog(name: string, entry: Record<string, unknown>, max: number): Promise<void> {
+    const redis = this.redisClient<RedisScripting>();
+    if (!redis) return void this.localLog(name, max).push(entry);
+    this.pendingLog.push({ name, entry, max });
+    if (this.pendingLog.length > PENDING_LOG_MAX) {
+      this.pendingLog.shift();
+      this.logStats.dropped++;
+    }
+    await this.flushLog(redis);
+  }
+
+  /** Drains the pending entries one writer at a time, so each is written once and in order. */
+  private flushLog(redis: () => Promise<RedisScripting>): Promise<void> {
+    const run = this.logFlush.then(() => this.drainLog(redis));
+    this.logFlush = run.catch(() => undefined);
+    return run;
+  }
+
+  private async drainLog(redis: () => Promise<RedisScripting>): Promise<void> {
+    while (this.pendingLog.length > 0) {
+      const { name, entry, max } = this.pendingLog[0];
+      const [logKey, seqKey] = [`log|${this.namespace}|${name}`, `log-seq|${this.namespace}|${name}`];
+      const ok = await this.guarded(
+        "log",
+        async () => {
+          await (await redis()).sendCommand(["EVAL", APPEND_LOG_SCRIPT, "2", logKey, seqKey, JSON.stringify(entry), String(max)]);
+          return true;
+        },
+        () => false,
+      );
+      if (!ok) return;
+      this.pendingLog.shift();
+    }
+  }
+
+  /**
+   * A log's entries, newest first, each with its `seq`. `complete` is false when a shared store could not
+   * be read: the entries are then only those still waiting in this process.
+   */
+  async readLog(name: string): Promise<{ entries: Array<Record<string, unknown> & { seq: number }>; complete: boolean }> {
+    const redis = this.redisClient<RedisScripting>();
+    if (!redis) {
+      const log = this.memoryLogs.get(name);
+      return { entries: log ? log.entries.slice().reverse() : [], complete: true };
+    }
+    await this.flushLog(redis);
+    const members = await this.guarded(
+      "log",
+      async () => (await (await redis()).sendCommand(["ZRANGE", `log|${this.namespace}|${name}`, "0", "-1", "REV"])) as string[],
+      () => undefined,
+    );
+    const pending = this.pendingLog.filter((p) => p.name === name).reverse().map((p) => ({ ...p.entry, seq: 0 }));
+    if (members === undefined) return { entries: pending, complete: false };
+    const stored = members.map((m) => {
+      const space = m.indexOf(" ");
+      return { ...(JSON.parse(m.slice(space + 1)) as Record<string, unknown>), seq: Number(m.slice(0, space)) };
+    });
+    return { entries: [...pending, ...stored], complete: true };
+  }
+
+  private localLog(name: string, max: number): { push(entry: Record<string, unknown>): void } {
+    let log = this.memoryLogs.get(name);
+    if (!log) {
+      log = { seq: 0, entries: [] };
+      this.memoryLogs.set(name, log);
+    }
+    const target = log;
+    return {
+      push: (entry) => {
+        target.entries.push({ ...entry, seq: ++target.seq });
+        this.memoryLogEntries++;
+        if (target.entries.length > max) this.memoryLogEntries -= target.entries.splice(0, target.entries.length - max).length;
+        // All logs together stay within MEMORY_LOG_ENTRIES_MAX: the least recently used log loses its oldest.
+        while (this.memoryLogEntries > MEMORY_LOG_ENTRIES_MAX) {
+          const oldest = this.memoryLogs.get(this.memoryLogs.rkeys().next().value as string, { updateAgeOnGet: false });
+          if (!oldest || oldest.entries.length === 0) break;
+          oldest.entries.shift();
+          this.memoryLogEntries--;
+        }
+      },
+    };
   }
 
   /**

@@ -17,12 +17,28 @@ import type {
   UsageSnapshot,
 } from "./model";
 
-/** What a caller may see: the `connections` claim of its token, plus a stable key for cache scoping. */
+/** A managed company a caller is limited to (a customer's own user): parsed from its global id. */
+export interface CompanyRef {
+  /** The ManagedCompany global id, as the token names it. */
+  id: string;
+  connectionId: string;
+  partnerKey: string;
+  companyKey: string;
+}
+
+/**
+ * What a caller may see and do: the `connections` claim of its token, its roles (auth/roles.ts), the one
+ * company it may be limited to, plus a stable key for cache scoping.
+ */
 export interface CallerScope {
   subject: string;
   tenant: string | null;
   connections: "*" | ReadonlySet<string>;
-  /** Stable, non-secret key derived from tenant and connections; part of every cache key. */
+  /** `billing:read`, `accounts:write`, `admin` (auth/roles.ts); other strings of the token are dropped. */
+  roles: ReadonlySet<string>;
+  /** Set for a company-scoped caller: it sees this company and nothing of the partner. */
+  company: CompanyRef | null;
+  /** Stable, non-secret key derived from tenant, connections and company; part of every cache key. */
   key: string;
 }
 

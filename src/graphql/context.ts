@@ -1,5 +1,6 @@
 import type { GraphQLError } from "graphql";
 import type { Logger } from "pino";
+import type { AuditLog } from "../audit/audit-log";
 import type { ResponseCache } from "../cache/store";
 import type { CustomerConfig } from "../config";
 import type { CallContext, CallerScope } from "../domain/connector";
@@ -26,6 +27,8 @@ export interface GatewayContext {
   maxPageSize: number;
   /** The shared store (records such as marketplace events). */
   cache: ResponseCache;
+  /** Mutations, who sent them and how they ended (Query.auditLog). */
+  audit: AuditLog;
   /** The customer directory (config `customers`): one customer's ids at each vendor. */
   customers: ReadonlyMap<string, CustomerConfig>;
 }

@@ -22,6 +22,9 @@ const PUBLIC_EXTENSIONS = [
   "field",
   "limit",
   "maximum",
+  "requiredRole",
+  "companyScoped",
+  "fields",
 ] as const;
 
 const APOLLO_REQUEST_CODES = new Set([

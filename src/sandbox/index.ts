@@ -173,6 +173,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     audience: SANDBOX_AUDIENCE,
     subject: "sandbox-dev",
     connections: "*",
+    // The developer exploring the sandbox may do everything, the audit log included.
+    roles: ["admin"],
     expiresIn: "30d",
   });
   const simulators: SimulatorHandle[] = [keeperMsp, keeperDistributor, webex, marketplace, partnerBilling];

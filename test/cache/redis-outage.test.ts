@@ -3,44 +3,14 @@
  * and once in the logs, and uses Redis again by itself when it returns. The test runs its own
  * redis-server on a free port (never the shared one), pauses it, kills it and starts it again.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { request } from "undici";
 import { createRedisStore } from "../../src/cache/redis";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { freePort, startRedis, stopRedis } from "../helpers/redis-server";
 
 const MSP_SELF = "partner:keeper-msp:self";
 const Q = `{ partner(id: "${MSP_SELF}") { managedCompanies(first: 1) { nodes { source { fromCache connectionId } } } } }`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A throwaway redis-server, no persistence; resolves once it accepts connections. */
-function startRedis(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += String(chunk);
-      if (out.includes("Ready to accept connections")) resolve(child);
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`)));
-  });
-}
-
-function stopRedis(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
 
 describe("Redis outage", () => {
   let port: number;

@@ -19,7 +19,7 @@ let token: string;
 
 beforeAll(async () => {
   sandbox = stack.use(await startSandbox());
-  token = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*" });
+  token = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*", roles: ["billing:read", "accounts:write"] });
 });
 afterAll(() => stack.dispose());
 

@@ -58,14 +58,14 @@ describe("caller authentication", () => {
   });
 
   it("refuses a token signed with the right secret for another audience", async () => {
-    const token = await signCallerToken(t.sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: "someone-else", connections: "*" });
+    const token = await signCallerToken(t.sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: "someone-else", connections: "*", roles: ["billing:read"] });
     const res = await t.gql("{ connections { id } }", undefined, token);
     expect(res.status).toBe(401);
     expect(res.body.errors![0].extensions?.code).toBe("UNAUTHENTICATED");
   });
 
   it("lets a token with an empty connections list see nothing", async () => {
-    const token = await signCallerToken(t.sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: [] });
+    const token = await signCallerToken(t.sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: [], roles: ["billing:read"] });
     const ok = await t.gql("{ connections { id } }", undefined, token);
     expect(ok.body.data!.connections).toEqual([]); // an empty list is a valid claim: it sees nothing
   });

@@ -1,6 +1,7 @@
 /** A gateway on the sandbox simulators, over real HTTP, with captured logs and caller tokens. */
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
+import type { Role } from "../../src/auth/roles";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/gateway";
 import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox, type Sandbox } from "../../src/sandbox";
 import { capturingLogger } from "./logs";
@@ -16,8 +17,8 @@ export interface TestGateway {
   sandbox: Sandbox;
   gateway: Gateway;
   logs: string[];
-  /** A caller token for the given connections and tenant. */
-  token(connections?: "*" | string[], tenant?: string): Promise<string>;
+  /** A caller token for the given connections and tenant (roles: billing:read and accounts:write unless given). */
+  token(connections?: "*" | string[], tenant?: string, grants?: { roles?: Role[]; company?: string; subject?: string }): Promise<string>;
   gql(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GqlResult>;
   /** Upstream calls seen by every simulator, by route. */
   upstreamCalls(): number;
@@ -34,6 +35,9 @@ export interface TestGatewayOptions {
   cacheStore?: GatewayOptions["cacheStore"];
   storeGuard?: GatewayOptions["storeGuard"];
 }
+
+/** What the suite's callers may do unless a test says otherwise: read and run lifecycle actions, not admin. */
+export const DEFAULT_TEST_ROLES: Role[] = ["billing:read", "accounts:write"];
 
 /** Retry delays are configuration: tiny in tests (STYLE.md, Tests). */
 export const FAST_UPSTREAM = {
@@ -68,14 +72,22 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   stack.defer(() => gateway.stop());
   sandbox.marketplace.setWebhookUrl(`${gateway.url}/webhooks/microsoft-marketplace/microsoft-marketplace`);
-  const defaultToken = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*" });
+  const defaultToken = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*", roles: DEFAULT_TEST_ROLES });
 
   return {
     sandbox,
     gateway,
     logs,
-    token: (connections = "*", tenant) =>
-      signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections, tenant, subject: tenant ?? "test" }),
+    token: (connections = "*", tenant, grants = {}) =>
+      signCallerToken(sandbox.callerSecret, {
+        issuer: SANDBOX_ISSUER,
+        audience: SANDBOX_AUDIENCE,
+        connections,
+        tenant,
+        subject: grants.subject ?? tenant ?? "test",
+        roles: grants.roles ?? DEFAULT_TEST_ROLES,
+        company: grants.company,
+      }),
     async gql(query, variables, token = defaultToken) {
       const res = await request(gateway.graphqlUrl, {
         method: "POST",

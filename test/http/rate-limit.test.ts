@@ -61,7 +61,7 @@ describe("per-caller rate limit, two instances sharing Redis", () => {
 
   it("counts one caller's requests on both instances together", async () => {
     // A subject of its own, so no earlier run's count in the shared Redis is met.
-    const token = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*", subject: `rl-${randomUUID()}` });
+    const token = await signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, connections: "*", roles: ["billing:read"], subject: `rl-${randomUUID()}` });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await post(gateways[i % 2].graphqlUrl, token, "{ connections { id } }")).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429]);

@@ -1,4 +1,5 @@
 /** Asynchronous vendor reports (Webex): list, get, request, delete; lines once complete; user-level lines. */
+import { Access } from "../../auth/roles";
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { BillingReports, ReportRecord, ReportType } from "../../domain/connector";
 import { BadUserInputError, VendorError, type VendorErrorDetails } from "../../domain/errors";
@@ -39,6 +40,7 @@ function notReady(report: ReportNode, vendor: VendorErrorDetails["vendor"]): Ven
 
 @Resolver(() => BillingReport)
 export class BillingReportResolver {
+  @Access({ role: "billing:read" })
   @Query(() => BillingReport, { nullable: true, description: "A billing report by id, with its current status." })
   async billingReport(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<ReportNode | null> {
     const parsed = parseGlobalId(id);
@@ -47,6 +49,7 @@ export class BillingReportResolver {
     return reportNode(value, source);
   }
 
+  @Access({ role: "billing:read" })
   @Mutation(() => BillingReport, {
     nullable: true,
     description:
@@ -65,6 +68,7 @@ export class BillingReportResolver {
     return reportNode(record, now(ctx, parsed.connectionId));
   }
 
+  @Access({ role: "admin" })
   @Mutation(() => DeleteBillingReportPayload, { nullable: true, description: "Deletes a report at the vendor; its download link stops working." })
   async deleteBillingReport(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<DeleteBillingReportPayload> {
     const parsed = parseGlobalId(id);

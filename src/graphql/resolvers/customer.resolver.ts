@@ -2,6 +2,7 @@
  * The MSP's customers across vendors (config `customers`): each is one company at several vendors,
  * joined on the vendors' own ids (Keeper companyId, Webex CUSTOMER_EXTERNAL_ID, Microsoft CustomerId).
  */
+import { Access } from "../../auth/roles";
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Int, ObjectType, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
 import type { CustomerConfig } from "../../config";
@@ -46,11 +47,13 @@ const TOTALS_PAGE = 5000;
 
 @Resolver(() => Customer)
 export class CustomerResolver {
+  @Access({ role: "billing:read" })
   @Query(() => [Customer], { description: "The customer directory (configuration `customers`)." })
   customers(@Ctx() ctx: GatewayContext): CustomerConfig[] {
     return [...ctx.customers.values()];
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => Customer, { nullable: true })
   customer(@Ctx() ctx: GatewayContext, @Arg("id", () => String) id: string): CustomerConfig | null {
     return ctx.customers.get(id) ?? null;

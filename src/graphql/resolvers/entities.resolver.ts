@@ -1,4 +1,5 @@
 /** Field resolvers: relations and vendor-backed fields of each entity. Vendor-backed fields are nullable. */
+import { PartnerOnly } from "../../auth/roles";
 import { Arg, Args, Ctx, FieldResolver, ID, Info, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
 import type { AggregateDimension as AggregateDimensionValue } from "../../domain/aggregate";
@@ -166,6 +167,7 @@ export class PartnerResolver {
 
 @Resolver(() => ManagedCompany)
 export class ManagedCompanyResolver {
+  @PartnerOnly()
   @FieldResolver(() => Partner, { nullable: true })
   partner(@Root() company: CompanyNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
     return findPartner(ctx, company.connectionId, company.partnerKey);
@@ -210,6 +212,7 @@ export class UsageResolver {
 
 @Resolver(() => InvoiceLine)
 export class InvoiceLineResolver {
+  @PartnerOnly()
   @FieldResolver(() => Partner, { nullable: true })
   partner(@Root() line: LineNode, @Ctx() ctx: GatewayContext): Promise<PartnerNode | null> {
     return findPartner(ctx, line.connectionId, line.partnerKey);
@@ -225,11 +228,13 @@ export class InvoiceLineResolver {
     return productNode(connectorFor(ctx, line.connectionId).productFor(line.productKey, line.description));
   }
 
+  @PartnerOnly()
   @FieldResolver(() => UnitPrice, { nullable: true, description: "In the currency the vendor prices in, which may differ from the line's currency (see exchangeRate)." })
   unitPrice(@Root() line: LineNode) {
     return moneyOrNull(line.unitPrice, line.unitPriceCurrency ?? line.currency);
   }
 
+  @PartnerOnly()
   @FieldResolver(() => ExchangeRate, {
     nullable: true,
     description: "The vendor's rate from the unit price's currency to the line's (Partner Center PCToBCExchangeRate); null where the vendor gives none.",
@@ -239,16 +244,19 @@ export class InvoiceLineResolver {
     return r ? { fromCurrency: r.from, toCurrency: r.to, rate: r.rate, date: r.date } : null;
   }
 
+  @PartnerOnly()
   @FieldResolver(() => Money, { nullable: true, description: "Pre-tax amount; null where the vendor gives none (never guessed)." })
   amount(@Root() line: LineNode) {
     return moneyOrNull(line.amount, line.currency);
   }
 
+  @PartnerOnly()
   @FieldResolver(() => Money, { nullable: true, description: "Tax on the line, where the vendor reports it per line." })
   tax(@Root() line: LineNode) {
     return moneyOrNull(line.tax ?? null, line.currency);
   }
 
+  @PartnerOnly()
   @FieldResolver(() => Money, { nullable: true, description: "The line's total as the vendor reports it, where it does." })
   total(@Root() line: LineNode) {
     return moneyOrNull(line.total ?? null, line.currency);

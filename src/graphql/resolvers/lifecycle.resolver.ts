@@ -3,6 +3,7 @@
  * mutation is sent once, never retried; the affected cache entries are invalidated so the next read,
  * in this request or another, sees the new state.
  */
+import { Access } from "../../auth/roles";
 import { Arg, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Root } from "type-graphql";
 import type { AccountLifecycle, LifecycleResult, VendorConnector } from "../../domain/connector";
 import { BadUserInputError } from "../../domain/errors";
@@ -64,6 +65,7 @@ async function afterChange(ctx: GatewayContext, connectionId: string, result: Li
 
 @Resolver(() => AccountLifecyclePayload)
 export class LifecycleResolver {
+  @Access({ role: "accounts:write" })
   @Mutation(() => CreateTrialAccountPayload, { nullable: true, description: "Creates a trial account; Keeper e-mails an invitation (status PENDING)." })
   async createTrialAccount(
     @Ctx() ctx: GatewayContext,
@@ -89,24 +91,28 @@ export class LifecycleResolver {
     };
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => AccountLifecyclePayload, { nullable: true, description: "Converts a trial account to paid (TRIAL → ACTIVE)." })
   async convertToPaid(@Ctx() ctx: GatewayContext, @Arg("input", () => AccountInput) input: AccountInput) {
     const result = await lifecycleConnector(ctx, input.connectionId).lifecycle.convertToPaid(ctx.call, input.vendorInternalId);
     return afterChange(ctx, input.connectionId, result, input.vendorInternalId);
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => AccountLifecyclePayload, { nullable: true, description: "Re-activates an expired account within its data retention." })
   async activateExpiredAccount(@Ctx() ctx: GatewayContext, @Arg("input", () => AccountInput) input: AccountInput) {
     const result = await lifecycleConnector(ctx, input.connectionId).lifecycle.activateExpiredAccount(ctx.call, input.vendorInternalId);
     return afterChange(ctx, input.connectionId, result, input.vendorInternalId);
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => AccountLifecyclePayload, { nullable: true, description: "Cancels a paid account (→ EXPIRED); billing stops at once." })
   async cancelPaidAccount(@Ctx() ctx: GatewayContext, @Arg("input", () => VendorPartnerInput) input: VendorPartnerInput) {
     const result = await lifecycleConnector(ctx, input.connectionId).lifecycle.cancelPaidAccount(ctx.call, input.vendorPartnerId);
     return afterChange(ctx, input.connectionId, result, null);
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => AccountLifecyclePayload, { nullable: true, description: "Deletes a pending or conflicting account." })
   async removeAccount(@Ctx() ctx: GatewayContext, @Arg("input", () => VendorPartnerInput) input: VendorPartnerInput) {
     const result = await lifecycleConnector(ctx, input.connectionId).lifecycle.removeAccount(ctx.call, input.vendorPartnerId);

@@ -2,6 +2,7 @@
  * Marketplace SaaS subscriptions (Microsoft): one subscription with its plans and pending operations,
  * lifecycle mutations that answer with the vendor's operation to follow, and the webhook events log.
  */
+import { Access } from "../../auth/roles";
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from "type-graphql";
 import type { MeteredUsage, MeteringResult, OperationRecord, SaasSubscriptions } from "../../domain/connector";
 import { BadUserInputError } from "../../domain/errors";
@@ -266,6 +267,7 @@ export class SubscriptionMarketplaceResolver {
 
 @Resolver(() => MarketplaceOperation)
 export class MarketplaceResolver {
+  @Access({ role: "billing:read" })
   @Query(() => Subscription, { nullable: true })
   async subscription(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<SubscriptionNode | null> {
     const parsed = parseGlobalId(id);
@@ -280,6 +282,7 @@ export class MarketplaceResolver {
     return found ? subscriptionNode(found, subs.source) : null;
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => MarketplaceOperation, { nullable: true, description: "A marketplace operation, fresh from the vendor: ask again until done." })
   async marketplaceOperation(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<OperationNode | null> {
     const parsed = parseGlobalId(id);
@@ -288,6 +291,7 @@ export class MarketplaceResolver {
     return operationNode(op.value);
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => MarketplaceEventConnection, { description: "Marketplace webhook events and what the gateway did with each, newest first." })
   async marketplaceEvents(
     @Ctx() ctx: GatewayContext,
@@ -299,12 +303,14 @@ export class MarketplaceResolver {
     return paginate(events, page.first, page.after);
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => ResolvedPurchase, { nullable: true, description: "Resolves a landing page's marketplace token to its subscription." })
   async resolvePurchaseToken(@Ctx() ctx: GatewayContext, @Arg("input", () => ResolvePurchaseTokenInput) input: ResolvePurchaseTokenInput) {
     const resolved = await saasFor(ctx, input.connectionId).resolve(ctx.call, input.marketplaceToken);
     return { subscription: subscriptionNode(resolved.subscription, fresh(ctx, input.connectionId)), planId: resolved.planId, quantity: resolved.quantity };
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => Subscription, { nullable: true, description: "Activates a purchased subscription (billing starts): PENDING_FULFILLMENT_START → SUBSCRIBED." })
   async activateSubscription(@Ctx() ctx: GatewayContext, @Arg("input", () => ActivateSubscriptionInput) input: ActivateSubscriptionInput) {
     const ref = subscriptionRef(ctx, input.subscriptionId);
@@ -314,12 +320,14 @@ export class MarketplaceResolver {
     return subscriptionNode(value, source);
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => MarketplaceOperation, { nullable: true, description: "Moves a subscription to another plan; follow the operation with marketplaceOperation(id)." })
   async changePlan(@Ctx() ctx: GatewayContext, @Arg("input", () => ChangePlanInput) input: ChangePlanInput) {
     const ref = subscriptionRef(ctx, input.subscriptionId);
     return operationNode(await ref.saas.changePlan(ctx.call, ref.key, input.planId));
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => MarketplaceOperation, { nullable: true, description: "Changes the seats of a per-seat subscription; follow the operation with marketplaceOperation(id)." })
   async changeQuantity(@Ctx() ctx: GatewayContext, @Arg("input", () => ChangeQuantityInput) input: ChangeQuantityInput) {
     if (input.quantity < 1) throw new BadUserInputError("quantity must be at least 1");
@@ -327,12 +335,14 @@ export class MarketplaceResolver {
     return operationNode(await ref.saas.changeQuantity(ctx.call, ref.key, input.quantity));
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => MarketplaceOperation, { nullable: true, description: "Cancels (unsubscribes) a subscription; follow the operation." })
   async cancelSubscription(@Ctx() ctx: GatewayContext, @Arg("input", () => SubscriptionRefInput) input: SubscriptionRefInput) {
     const ref = subscriptionRef(ctx, input.subscriptionId);
     return operationNode(await ref.saas.cancel(ctx.call, ref.key));
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => MarketplaceOperation, { nullable: true, description: "Accepts or rejects a pending operation (a customer's change)." })
   async acknowledgeOperation(@Ctx() ctx: GatewayContext, @Arg("input", () => AcknowledgeOperationInput) input: AcknowledgeOperationInput) {
     const parsed = parseGlobalId(input.operationId);
@@ -385,6 +395,7 @@ function usageResult(connectionId: string, index: number, r: MeteringResult): Ma
 
 @Resolver(() => MarketplaceUsageResult)
 export class MarketplaceMeteringResolver {
+  @Access({ role: "accounts:write" })
   @Mutation(() => MarketplaceUsageResult, {
     description: "Reports one metered usage event (usageEvent). A duplicate or refused event is answered with its status, not as an error.",
   })
@@ -393,6 +404,7 @@ export class MarketplaceMeteringResolver {
     return usageResult(connectionId, 0, await saas.reportUsage(ctx.call, event));
   }
 
+  @Access({ role: "accounts:write" })
   @Mutation(() => [MarketplaceUsageResult], {
     description: `Reports metered usage events (batchUsageEvent, 25 at a time): a status per event, in the order sent. At most ${MAX_USAGE_EVENTS} events.`,
   })

@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, ID, Info, Query, Resolver } from "type-graphql";
+import { Access, AccessDeniedError } from "../../auth/roles";
 import type { GraphQLResolveInfo } from "graphql";
 import type { BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
@@ -92,13 +93,40 @@ export async function invoiceLinesPage(invoice: InvoiceNode, filter: LineFilter,
   return { total, lines: lines.map((l) => lineNode(l, invoice.source)) };
 }
 
+async function companyById(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): Promise<CompanyNode | null> {
+  connectorFor(ctx, connectionId);
+  const usage = await ctx.loaders.loadUsage(connectionId, partnerKey);
+  const found = usage.value.companies.find((c) => c.key === companyKey);
+  return found ? companyNode(found, usage.source) : null;
+}
+
+/** A company-scoped caller asks only about its own company. */
+function assertOwnCompany(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): void {
+  const own = ctx.scope.company;
+  if (own && (own.connectionId !== connectionId || own.partnerKey !== partnerKey || own.companyKey !== companyKey)) {
+    throw new AccessDeniedError("A company-scoped caller sees only its own company", { companyScoped: true });
+  }
+}
+
+/** A company-scoped caller's lines are its company's: the filter is narrowed to it, and may not point elsewhere. */
+function ownLineFilter(ctx: GatewayContext, filter: InvoiceLineFilter | null | undefined): InvoiceLineFilter | null | undefined {
+  const own = ctx.scope.company;
+  if (!own) return filter;
+  if (filter?.partnerId || filter?.customerId || (filter?.companyId && filter.companyId !== own.id)) {
+    throw new AccessDeniedError("A company-scoped caller sees only its own company's lines", { companyScoped: true });
+  }
+  return { ...filter, companyId: own.id } as InvoiceLineFilter;
+}
+
 @Resolver()
 export class QueryResolver {
+  @Access({ role: "billing:read" })
   @Query(() => [Connection], { description: "The connections this caller may see." })
   connections(@Ctx() ctx: GatewayContext): Connection[] {
     return visibleConnectors(ctx).map((c) => ({ ...c.info }));
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => PartnerConnection, { description: "Partners in scope: each connection's own partner and its sub-partners." })
   async partners(
     @Ctx() ctx: GatewayContext,
@@ -109,12 +137,14 @@ export class QueryResolver {
     return paginate(await partnersInScope(ctx, info, filter ?? {}), page.first, page.after);
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => Partner, { nullable: true })
   async partner(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<PartnerNode | null> {
     const parsed = parsedAs(id, "partner");
     return parsed ? findPartner(ctx, parsed.connectionId, parsed.keys[0]) : null;
   }
 
+  @Access({ role: "billing:read", company: true })
   @Query(() => ManagedCompanyConnection, { description: "Managed companies of every partner in scope." })
   async managedCompanies(
     @Ctx() ctx: GatewayContext,
@@ -122,24 +152,27 @@ export class QueryResolver {
     @Args() page: PageArgs,
     @Arg("filter", () => CompanyFilter, { nullable: true }) filter?: CompanyFilter | null,
   ): Promise<Page<CompanyNode>> {
-    const partners = await partnersInScope(ctx, info, filter ?? {});
-    let companies = await gather(ctx, info, partners.map((p) => () => companiesOf(ctx, p)));
+    // A company-scoped caller's list is its one company.
+    const own = ctx.scope.company;
+    let companies = own
+      ? [await companyById(ctx, own.connectionId, own.partnerKey, own.companyKey)].filter((c): c is CompanyNode => c !== null)
+      : await gather(ctx, info, (await partnersInScope(ctx, info, filter ?? {})).map((p) => () => companiesOf(ctx, p)));
     const needle = filter?.nameContains?.toLowerCase();
     if (needle) companies = companies.filter((c) => (c.name ?? "").toLowerCase().includes(needle));
     return paginate(companies, page.first, page.after);
   }
 
+  @Access({ role: "billing:read", company: true })
   @Query(() => ManagedCompany, { nullable: true })
   async managedCompany(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<CompanyNode | null> {
     const parsed = parsedAs(id, "company");
     if (!parsed) return null;
     const [partnerKey, companyKey] = parsed.keys;
-    connectorFor(ctx, parsed.connectionId);
-    const usage = await ctx.loaders.loadUsage(parsed.connectionId, partnerKey);
-    const found = usage.value.companies.find((c) => c.key === companyKey);
-    return found ? companyNode(found, usage.source) : null;
+    assertOwnCompany(ctx, parsed.connectionId, partnerKey, companyKey);
+    return companyById(ctx, parsed.connectionId, partnerKey, companyKey);
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => SubscriptionConnection, { description: "Accounts and subscriptions held through partners in scope." })
   async subscriptions(
     @Ctx() ctx: GatewayContext,
@@ -165,6 +198,7 @@ export class QueryResolver {
     return paginate(subs, page.first, page.after);
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => [Product], { description: "Product catalogues of the connections in scope, keyed by vendor product id." })
   async products(
     @Ctx() ctx: GatewayContext,
@@ -179,6 +213,7 @@ export class QueryResolver {
     return filter?.category ? all.filter((p) => p.category === filter.category) : all;
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => Invoice, { nullable: true, description: "One partner's statement for a month." })
   async invoice(
     @Ctx() ctx: GatewayContext,
@@ -192,6 +227,7 @@ export class QueryResolver {
     return partner ? statementOf(ctx, info, partner, period) : null;
   }
 
+  @Access({ role: "billing:read" })
   @Query(() => [Invoice], { description: "Every statement for a month across the partners in scope." })
   async invoices(
     @Ctx() ctx: GatewayContext,
@@ -206,6 +242,7 @@ export class QueryResolver {
     }));
   }
 
+  @Access({ role: "billing:read", company: true })
   @Query(() => InvoiceLineConnection, {
     description: "Invoice lines for a month across the partners in scope, filterable by vendor, connection, partner and company.",
   })
@@ -216,7 +253,7 @@ export class QueryResolver {
     @Args() page: PageArgs,
     @Arg("filter", () => InvoiceLineFilter, { nullable: true }) filter?: InvoiceLineFilter | null,
   ): Promise<Page<LineNode>> {
-    return invoiceLinesAcross(ctx, info, period, page, filter);
+    return invoiceLinesAcross(ctx, info, period, page, ownLineFilter(ctx, filter));
   }
 }
 

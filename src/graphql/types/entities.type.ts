@@ -2,6 +2,7 @@
  * The schema's entities (DOMAIN.md). Fields that need other data (relations, vendor calls) are added
  * by the field resolvers in ../resolvers; these classes hold what the record itself carries.
  */
+import { PartnerOnly } from "../../auth/roles";
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { DecimalScalar } from "../scalars/decimal.scalar";
@@ -163,6 +164,8 @@ export class InvoiceLine extends VendorObject {
   @Field(() => String, { nullable: true, description: "The vendor's location id, when it gives one." })
   locationId!: string | null;
 
+  // Vendor columns may carry what the partner pays (Partner Center's prices): the partner's only.
+  @PartnerOnly()
   @Field(() => [Attribute], { description: "Vendor columns with no place in the model (user, workspace, service...)." })
   attributes!: Attribute[];
 
@@ -175,6 +178,7 @@ export class InvoiceLine extends VendorObject {
   @Field(() => String)
   chargeType!: string;
 
+  @PartnerOnly()
   @Field(() => SourceDocument)
   sourceDocument!: SourceDocument;
 
