@@ -16,6 +16,7 @@ import type { PartnerBillingConnectionConfig } from "./vendors/microsoft-partner
 import { DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits";
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from "./http/rate-limit";
 import type { TrustedDocumentsConfig } from "./graphql/trusted-documents";
+import { DEFAULT_SERVICE_NAME, type TracingConfig } from "./tracing";
 
 const secretField = z.union([
   z.string().min(1, "must not be empty"),
@@ -271,6 +272,19 @@ const fileSchema = z
       .strict()
       .refine((m) => m.token !== undefined || m.port !== undefined, "needs a token or a port (or leave metrics out to turn /metrics off)")
       .optional(),
+    /**
+     * OpenTelemetry traces, sent to an OTLP/HTTP (JSON) traces endpoint; off when absent. `headers` go
+     * to the collector with every export (an API key): each value is a secret.
+     */
+    tracing: z
+      .object({
+        otlpUrl: baseUrl,
+        serviceName: z.string().min(1, "must not be empty").max(128).optional(),
+        sampleRatio: z.number().min(0).max(1).optional(),
+        headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "keys must be HTTP header names"), secretField).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -339,6 +353,8 @@ export interface GatewayConfig {
   trustedDocuments: TrustedDocumentsConfig;
   /** Where /metrics is served and how it is protected; absent: not served (sandbox: open). */
   metrics?: MetricsAccessConfig;
+  /** Where traces are exported; absent: tracing is off. */
+  tracing?: TracingConfig;
 }
 
 export interface MetricsAccessConfig {
@@ -452,6 +468,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     token: cfg.metrics.token !== undefined ? secret(cfg.metrics.token, "metrics.token") : undefined,
     port: cfg.metrics.port,
   };
+  const tracing: TracingConfig | undefined = cfg.tracing && {
+    otlpUrl: cfg.tracing.otlpUrl,
+    serviceName: cfg.tracing.serviceName ?? DEFAULT_SERVICE_NAME,
+    sampleRatio: cfg.tracing.sampleRatio ?? 1,
+    headers: Object.fromEntries(Object.entries(cfg.tracing.headers ?? {}).map(([name, value]) => [name, secret(value, `tracing.headers.${name}`)])),
+  };
   if (problems.length) throw new ConfigError(problems);
 
   const t = cfg.cache?.ttlSeconds ?? {};
@@ -489,6 +511,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     playground: cfg.playground ?? false,
     trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },
     metrics,
+    tracing,
   };
 }
 

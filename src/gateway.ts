@@ -1,7 +1,7 @@
 /**
  * createGateway(deps): the HTTP server (GraphQL on POST/GET /graphql, the playground on GET with
  * text/html, /healthz, /readyz), Apollo Server, caller authentication, and one context per request: caller
- * scope, deadline, DataLoaders. Used by main.ts, the tests and the benchmarks.
+ * scope, deadline, DataLoaders, and (tracing on) the request's span. Used by main.ts, the tests and the benchmarks.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,7 +14,7 @@ import { createCallerAuthenticator, makeScope } from "./auth/caller";
 import { DEFAULT_STORE_GUARD, ResponseCache, type MemoryCacheBounds, type ResponseCacheOptions, type StoreGuardOptions } from "./cache/store";
 import { createCallerRateLimiter } from "./http/rate-limit";
 import type { GatewayConfig, MetricsAccessConfig } from "./config";
-import type { CallerScope } from "./domain/connector";
+import type { CallContext, CallerScope } from "./domain/connector";
 import type { VendorConnector } from "./domain/connector";
 import { UnauthenticatedError } from "./domain/errors";
 import { scrubSecrets } from "./domain/secret";
@@ -30,6 +30,8 @@ import { gatewayPluginMetrics } from "./graphql/plugins/metrics";
 import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
+import { gatewayPluginTracing } from "./graphql/plugins/tracing";
+import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
 import { ConnectorRegistry } from "./graphql/registry";
 import { buildGatewaySchema } from "./graphql/schema";
@@ -88,6 +90,8 @@ export interface Gateway {
 interface AccessRecord {
   requestId: string;
   subject?: string;
+  /** The GraphQL request's span, when tracing is on; ended with the response. */
+  span?: RequestSpan;
 }
 
 const ACCESS_PATH_MAX = 200;
@@ -216,6 +220,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
   const audit = new AuditLog(cache, logger, config.audit.maxEntries);
+  const tracing = createTracing(config.tracing, logger);
 
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
@@ -245,6 +250,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       gatewayPluginPartialErrors(formatError),
       gatewayPluginMetrics(metrics),
       gatewayPluginAudit(audit, now),
+      gatewayPluginTracing(),
     ],
   });
   await apollo.start();
@@ -282,25 +288,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
     if (config.playground && req.method === "GET" && playground(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
+    const span = (access.span = tracing?.startRequest(req.headers, req.method ?? "GET", access.requestId));
+    // A request refused before Apollo: its error code goes on the span too.
+    const refuse = (status: number, code: string, message: string, headers?: Record<string, string>, extensions: Record<string, unknown> = {}) => {
+      span?.errorCodes([code]);
+      sendJson(res, status, { errors: [{ message, extensions: { code, ...extensions } }] }, headers);
+    };
 
     let scope: CallerScope;
     try {
       scope = await callerScope(req);
     } catch (err) {
       const message = err instanceof UnauthenticatedError ? err.message : "A valid bearer token is required";
-      return sendJson(res, 401, { errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] }, { "www-authenticate": "Bearer" });
+      return refuse(401, "UNAUTHENTICATED", message, { "www-authenticate": "Bearer" });
     }
     access.subject = scope.subject;
     if (rateLimiter) {
       const decision = await rateLimiter.consume(scope);
       if (!decision.allowed) {
         const { requests, windowSeconds } = rateLimiter.config;
-        return sendJson(
-          res,
-          429,
-          { errors: [{ message: `Too many requests: at most ${requests} per ${windowSeconds} s for this caller`, extensions: { code: "RATE_LIMITED", retryAfterSeconds: decision.retryAfterSeconds } }] },
-          { "retry-after": String(decision.retryAfterSeconds) },
-        );
+        return refuse(429, "RATE_LIMITED", `Too many requests: at most ${requests} per ${windowSeconds} s for this caller`, { "retry-after": String(decision.retryAfterSeconds) }, {
+          retryAfterSeconds: decision.retryAfterSeconds,
+        });
       }
     }
 
@@ -311,23 +320,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         text = await readBody(req, config.limits.maxBodyBytes);
       } catch (err) {
         if (!(err instanceof BodyTooLargeError)) throw err;
-        return sendJson(res, 413, { errors: [{ message: `Request body too large (at most ${config.limits.maxBodyBytes} bytes)`, extensions: { code: "BAD_REQUEST", limit: "body" } }] });
+        return refuse(413, "BAD_REQUEST", `Request body too large (at most ${config.limits.maxBodyBytes} bytes)`, undefined, { limit: "body" });
       }
       // GraphQL over HTTP: a POST body is application/json, read as UTF-8; anything else is not guessed at.
       if (!isJsonMediaType(req.headers["content-type"])) {
-        return sendJson(res, 415, { errors: [{ message: "A POST body must be application/json (UTF-8)", extensions: { code: "BAD_REQUEST" } }] }, { accept: "application/json" });
+        return refuse(415, "BAD_REQUEST", "A POST body must be application/json (UTF-8)", { accept: "application/json" });
       }
       try {
         body = text === "" ? undefined : JSON.parse(text);
       } catch {
-        return sendJson(res, 400, { errors: [{ message: "The request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+        return refuse(400, "BAD_REQUEST", "The request body is not valid JSON");
       }
     }
 
     // Persisted queries are off: a request naming one is refused as a request error (400), not the 200
     // Apollo gives it, so every refused request is a 4xx for both response media types.
     if (namesPersistedQuery(body, url)) {
-      return sendJson(res, 400, { errors: [{ message: "Persisted queries are not supported: send the query", extensions: { code: "PERSISTED_QUERY_NOT_SUPPORTED" } }] });
+      return refuse(400, "PERSISTED_QUERY_NOT_SUPPORTED", "Persisted queries are not supported: send the query");
     }
 
     const headers = new HeaderMap();
@@ -341,7 +350,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
         context: async () => {
           const requestLogger = logger.child({ requestId });
-          const call = { scope, deadline, requestId, logger: requestLogger };
+          const call: CallContext = { scope, deadline, requestId, logger: requestLogger, trace: span?.trace };
           return {
             requestId,
             scope,
@@ -355,6 +364,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             cache,
             customers,
             audit,
+            span,
           };
         },
       });
@@ -411,6 +421,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const path = new URL(req.url ?? "/", "http://gateway.local").pathname.slice(0, ACCESS_PATH_MAX);
     const status = res.writableFinished ? res.statusCode : 0; // 0: the client went away before the answer
     metrics.http(endpointOf(path), req.method ?? "GET", status);
+    access.span?.end(status);
     logger.info(
       { requestId: access.requestId, method: req.method, path, status, durationMs: Math.round((performance.now() - started) * 10) / 10, subject: access.subject },
       "request",
@@ -428,6 +439,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logAccess(req, res, access, started);
     });
     handle(req, res, access).catch((err: unknown) => {
+      access.span?.errorCodes(["INTERNAL_SERVER_ERROR"]);
       logger.error({ err: err instanceof Error ? scrubSecrets(err.message) : String(err) }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();
@@ -488,6 +500,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             await closed;
           },
         ],
+        // Last: the spans of everything above (vendor calls cut at the end included) are flushed.
+        ["tracing", async () => void (await tracing?.shutdown())],
       ];
       for (const [name, run] of steps) {
         try {

@@ -4,6 +4,7 @@
  */
 import type { Decimal } from "decimal.js";
 import type { Logger } from "pino";
+import type { TraceContext } from "../tracing";
 import type { BillingPeriod } from "./period";
 import type {
   ConnectionInfo,
@@ -61,6 +62,8 @@ export interface CallContext {
   deadline: Deadline;
   requestId: string;
   logger: Logger;
+  /** When tracing is on: the request's span, parent of the vendor calls made for it. */
+  trace?: TraceContext;
 }
 
 /** A lifecycle action's outcome: the vendor's own confirmation message. */

@@ -4,6 +4,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { ResponseCache } from "../cache/store";
 import type { CustomerConfig } from "../config";
 import type { CallContext, CallerScope } from "../domain/connector";
+import type { RequestSpan } from "../tracing";
 import type { Loaders } from "./loaders";
 import type { ConnectorRegistry } from "./registry";
 
@@ -31,4 +32,6 @@ export interface GatewayContext {
   audit: AuditLog;
   /** The customer directory (config `customers`): one customer's ids at each vendor. */
   customers: ReadonlyMap<string, CustomerConfig>;
+  /** The request's span, when tracing is on (graphql/plugins/tracing.ts fills it in). */
+  span?: RequestSpan;
 }

@@ -6,6 +6,9 @@
  * Failures become typed VendorErrors. Headers (credentials) are never logged or put in errors.
  * Every attempt, retries included, first takes a slot from the connection's quota governor (governor.ts);
  * a 429 tells the governor to slow down, a success lets it recover.
+ * With tracing on (the call's `trace`), every attempt is a CLIENT span, a child of the request's span,
+ * labelled like the metrics (vendor, connection, route; never the URL), and the vendor gets a
+ * `traceparent` naming it.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Readable } from "node:stream";
@@ -15,6 +18,7 @@ import type { CallContext } from "../domain/connector";
 import { VendorError, type VendorErrorCode } from "../domain/errors";
 import type { Vendor } from "../domain/model";
 import type { UpstreamMetrics } from "../metrics";
+import { startUpstreamSpan, type UpstreamSpan } from "../tracing";
 import type { Governor } from "./governor";
 
 export interface HttpSettings {
@@ -216,6 +220,11 @@ export class Upstream {
       } catch (err) {
         headersFailed = { error: err };
       }
+      const span: UpstreamSpan | undefined = call.trace
+        ? startUpstreamSpan(call.trace, { vendor: this.target.vendor, connectionId: this.target.connectionId, route: req.route, method: req.method, attempt })
+        : undefined;
+      if (span && !headersFailed) span.inject(headers);
+      const queuedAt = performance.now();
       // The attempt's outcome: the consumed answer, or a failure to classify (governor refusals throw).
       const attemptOnce = async (): Promise<{ value: T } | { failure: Failure }> => {
         // Timed from when the governor let it start: time queued is not the vendor's.
@@ -223,6 +232,7 @@ export class Upstream {
         const started = this.clock.now();
         // Metrics use the real monotonic clock: the injected one may be a test's fixed time.
         const startedMono = performance.now();
+        if (this.governor) span?.set({ "gateway.governor.wait_ms": Math.round((startedMono - queuedAt) * 10) / 10 });
         let answered = false;
         try {
           if (headersFailed) throw headersFailed.error;
@@ -236,6 +246,7 @@ export class Upstream {
             bodyTimeout: Math.min(this.settings.bodyTimeoutMs, left),
           });
           answered = true;
+          span?.answered(res.statusCode);
           this.metrics?.attempt(labels, res.statusCode, (performance.now() - startedMono) / 1000);
           log.debug({ method: req.method, status: res.statusCode, attempt, ms: this.clock.now() - started }, "upstream call");
           if ((res.statusCode >= 200 && res.statusCode < 300) || req.answers?.includes(res.statusCode)) {
@@ -249,6 +260,7 @@ export class Upstream {
         } catch (err) {
           // A failure while reading an answer's body was already counted with its status.
           if (!answered) this.metrics?.attempt(labels, "error", (performance.now() - startedMono) / 1000);
+          span?.failed(headersFailed ? "headers_failed" : (errorName(err) ?? "error"));
           log.debug({ method: req.method, attempt, error: errorName(err) }, "upstream call failed");
           return {
             failure: {
@@ -262,7 +274,16 @@ export class Upstream {
           };
         }
       };
-      const outcome = this.governor && !headersFailed ? await this.governor.run(call, attemptOnce) : await attemptOnce();
+      let outcome: Awaited<ReturnType<typeof attemptOnce>>;
+      try {
+        outcome = this.governor && !headersFailed ? await this.governor.run(call, attemptOnce) : await attemptOnce();
+      } catch (err) {
+        // The governor refused the attempt: it never reached the vendor.
+        span?.failed(err instanceof VendorError ? err.code : (errorName(err) ?? "error"));
+        throw err;
+      } finally {
+        span?.end();
+      }
       if ("value" in outcome) return outcome.value;
       failure = outcome.failure;
 
