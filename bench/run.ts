@@ -2,7 +2,8 @@
  * `npm run bench`: figures for the gateway on the sandbox simulators (loopback only, bounded runs).
  *  1. upstream calls per operation, cold and warm (the DataLoader + cache effect);
  *  2. throughput and latency of the month-overview dashboard query on a warm cache (autocannon);
- *  3. a large MSP (1,500 companies): cold and warm time of one invoice-lines page, and memory;
+ *  3. the costliest request the default limits let through (aliases of full invoice-line pages), cold;
+ *  4. a large MSP (1,500 companies): cold and warm time of one invoice-lines page, and memory;
  *  then, each in its own process: the large Webex and Partner Center reports, and the hostile-request
  *  corpus (hostile-corpus.ts: refusals, vendor calls and RSS before and after).
  * Prints figures; asserts nothing (tests check behaviour).
@@ -60,7 +61,36 @@ async function main(): Promise<void> {
   const { hits, misses, joined } = gateway.cache.stats;
   line("cache so far: hits / misses / joined in flight", `${hits} / ${misses} / ${joined}`);
 
-  // 3. A large MSP: 1,500 managed companies.
+  // 3. The costliest request the default limits let through: as many aliases of a full page of invoice
+  //    lines (every field) as the cost and alias limits allow, on a cold cache.
+  const lineFields = `totalCount nodes { id quantity unit currency description chargeType chargeStart chargeEnd
+    amount { amount currency } tax { amount } total { amount } unitPrice { amount currency }
+    company { id name } product { id name externalId } partner { id name } }`;
+  const flood = (n: number, p: string) =>
+    JSON.stringify({
+      query: `query Flood($p: BillingPeriod!) { ${Array.from({ length: n }, (_, i) => `a${i}: invoiceLines(period: $p, first: 1000) { ${lineFields} }`).join(" ")} }`,
+      variables: { p },
+    });
+  await gateway.cache.clear();
+  // Probed with a month in the future: a request within the limits is then refused by the input check
+  // (no limit named) instead of running, so probing calls no vendor.
+  let aliases = 40;
+  let refusedBy = "";
+  for (; aliases > 0; aliases--) {
+    const probe = await request(gateway.graphqlUrl, { method: "POST", headers, body: flood(aliases, "2999-01") });
+    const limit = (JSON.parse(await probe.body.text()).errors?.[0]?.extensions?.limit ?? null) as string | null;
+    if (!limit) break;
+    refusedBy = `${aliases} refused by the ${limit} limit`;
+  }
+  const floodCalls = upstream();
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const costliest = await post(flood(aliases, period));
+  line("costliest request the default limits let through", `${aliases} aliases of invoiceLines(first: 1000), every field (${refusedBy}, before any vendor call)`);
+  line("  cold: time, vendor calls, body, errors", `${costliest.ms.toFixed(0)} ms, ${upstream() - floodCalls} calls, ${(costliest.bytes / 1048576).toFixed(1)} MB, ${costliest.errors} errors`);
+  line("  RSS growth over it (MiB)", ((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(0));
+
+  // 4. A large MSP: 1,500 managed companies.
   sandbox.keeperMsp.current = generateCurrentUsage("bench-large", 1500, { mspName: "Large MSP", idBase: 70000 });
   const linesQuery = JSON.stringify({
     query: `query($p: BillingPeriod!) { invoiceLines(period: $p, first: 1000, filter: { connectionId: "keeper-msp" }) {
