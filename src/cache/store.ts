@@ -416,10 +416,12 @@ export class ResponseCache {
         if (target.entries.length > max) this.memoryLogEntries -= target.entries.splice(0, target.entries.length - max).length;
         // All logs together stay within MEMORY_LOG_ENTRIES_MAX: the least recently used log loses its oldest.
         while (this.memoryLogEntries > MEMORY_LOG_ENTRIES_MAX) {
-          const oldest = this.memoryLogs.get(this.memoryLogs.rkeys().next().value as string, { updateAgeOnGet: false });
-          if (!oldest || oldest.entries.length === 0) break;
-          oldest.entries.shift();
-          this.memoryLogEntries--;
+          const name = this.memoryLogs.rkeys().next().value as string | undefined;
+          const oldest = name === undefined ? undefined : this.memoryLogs.peek(name);
+          if (!oldest) break;
+          const dropped = oldest.entries.splice(0, this.memoryLogEntries - MEMORY_LOG_ENTRIES_MAX).length;
+          this.memoryLogEntries -= dropped;
+          if (oldest.entries.length === 0) this.memoryLogs.delete(name!);
         }
       },
     };

@@ -62,4 +62,28 @@ describe("in-memory response cache bounds", () => {
     cache.decoded(first, decode);
     expect(decodes).toBe(1);
   });
+
+  it("keeps each log's newest entries, and all logs together within their bound", async () => {
+    const cache = new ResponseCache();
+    for (let i = 0; i < 250; i++) await cache.appendLog("audit|one", { i }, 100);
+    const one = await cache.readLog("audit|one");
+    expect(one.entries).toHaveLength(100);
+    expect(one.entries[0]).toEqual({ i: 249, seq: 250 });
+    expect(one.entries[99]).toEqual({ i: 150, seq: 151 });
+
+    // 1,200 tenants' logs: at most 1,000 logs are kept, the least recently used going first.
+    for (let t = 0; t < 1200; t++) await cache.appendLog(`audit|t${t}`, { t }, 150);
+    expect((await cache.readLog("audit|one")).entries).toEqual([]);
+    expect((await cache.readLog("audit|t0")).entries).toEqual([]);
+    expect((await cache.readLog("audit|t1199")).entries).toHaveLength(1);
+
+    // 700 logs of 150 entries would be 105,000: all logs together keep at most 100,000, taken from the least recently used.
+    const fresh = new ResponseCache();
+    for (let t = 0; t < 700; t++) for (let i = 0; i < 150; i++) await fresh.appendLog(`audit|t${t}`, { i }, 150);
+    let total = 0;
+    for (let t = 0; t < 700; t++) total += (await fresh.readLog(`audit|t${t}`)).entries.length;
+    expect(total).toBe(100_000);
+    expect((await fresh.readLog("audit|t699")).entries).toHaveLength(150);
+    expect((await fresh.readLog("audit|t0")).entries.length).toBeLessThan(150);
+  });
 });

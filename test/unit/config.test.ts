@@ -71,6 +71,22 @@ describe("configuration", () => {
     expect(problems({ ...valid, cache: { redisTimeouts: { commandMs: 0 } } })).toEqual([expect.stringMatching(/^cache\.redisTimeouts\.commandMs: /)]);
   });
 
+  it("pins caller-token algorithms and tolerates 30 s of clock skew unless told otherwise", () => {
+    expect(parseConfig(valid, env).auth).toMatchObject({ clockToleranceSeconds: 30, rolesClaim: "roles", jwksCacheSeconds: 600, jwksCooldownSeconds: 30 });
+    const jwks = { issuer: "https://idp.test/", audience: "gw", jwksUrl: "https://idp.test/keys", algorithms: ["ES256"], clockToleranceSeconds: 5 };
+    expect(parseConfig({ ...valid, auth: jwks }, env).auth).toMatchObject({ algorithms: ["ES256"], clockToleranceSeconds: 5 });
+    expect(problems({ ...valid, auth: { ...jwks, algorithms: ["HS256"] } })).toEqual([expect.stringMatching(/^auth\.algorithms\[0\]: /)]);
+    expect(problems({ ...valid, auth: { ...jwks, algorithms: ["none"] } })).toEqual([expect.stringMatching(/^auth\.algorithms\[0\]: /)]);
+    expect(problems({ ...valid, auth: { ...valid.auth, algorithms: ["RS256"] } })).toEqual(["auth: algorithms go with jwksUrl (hs256Secret is HS256 only)"]);
+    expect(problems({ ...valid, auth: { ...jwks, clockToleranceSeconds: 3600 } })).toEqual([expect.stringMatching(/^auth\.clockToleranceSeconds: /)]);
+  });
+
+  it("keeps the newest 10,000 audit entries per tenant unless told otherwise", () => {
+    expect(parseConfig(valid, env).audit).toEqual({ maxEntries: 10_000 });
+    expect(parseConfig({ ...valid, audit: { maxEntries: 500 } }, env).audit).toEqual({ maxEntries: 500 });
+    expect(problems({ ...valid, audit: { maxEntries: 0 } })).toEqual([expect.stringMatching(/^audit\.maxEntries: /)]);
+  });
+
   it("limits each caller to 600 requests a minute unless told otherwise, or not at all with rateLimit: false", () => {
     expect(parseConfig(valid, env).rateLimit).toEqual({ requests: 600, windowSeconds: 60 });
     expect(parseConfig({ ...valid, rateLimit: { requests: 50, windowSeconds: 10 } }, env).rateLimit).toEqual({ requests: 50, windowSeconds: 10 });
