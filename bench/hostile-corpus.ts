@@ -389,7 +389,7 @@ async function corpusAgainst(gw: GatewayProcess, hello: { url: string; base: str
   const child = gw.child;
   const sign = signer(hello.callerSecret);
   const nowS = Math.floor(Date.now() / 1000);
-  const token = await sign({ connections: "*" }, nowS + 3600);
+  const token = await sign({ connections: "*", roles: ["billing:read", "accounts:write"] }, nowS + 3600);
 
   const send = (c: HostileCase) => sendCase(hello.base, token, c);
   const gql = async (query: string) => JSON.parse((await send({ kind: "warm-up", method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) })).text);

@@ -12,7 +12,10 @@ import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "undici";
+import { parse } from "graphql";
 import { createGateway } from "../src/gateway";
+import { DEFAULT_LIMITS, operationCost } from "../src/graphql/limits";
+import { buildGatewaySchema } from "../src/graphql/schema";
 import { operationsDir, lastMonth } from "../src/graphql/examples";
 import { createLogger } from "../src/logger";
 import { startSandbox } from "../src/sandbox";
@@ -86,7 +89,10 @@ async function main(): Promise<void> {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const costliest = await post(flood(aliases, period));
+  const floodBody = JSON.parse(flood(aliases, period)) as { query: string; variables: Record<string, unknown> };
+  const cost = operationCost(DEFAULT_LIMITS, { schema: await buildGatewaySchema(), query: parse(floodBody.query), variables: floodBody.variables });
   line("costliest request the default limits let through", `${aliases} aliases of invoiceLines(first: 1000), every field (${refusedBy}, before any vendor call)`);
+  line("  its cost estimate (maxCost)", `${cost} (${DEFAULT_LIMITS.maxCost})`);
   line("  cold: time, vendor calls, body, errors", `${costliest.ms.toFixed(0)} ms, ${upstream() - floodCalls} calls, ${(costliest.bytes / 1048576).toFixed(1)} MB, ${costliest.errors} errors`);
   line("  RSS growth over it (MiB)", ((process.memoryUsage().rss - rssBefore) / 1048576).toFixed(0));
 
