@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { buildSchema } from "type-graphql";
 import type { GraphQLSchema } from "graphql";
-import { ACCESS_EXTENSION, authChecker } from "../auth/roles";
+import { ACCESS_EXTENSION, authChecker, type AccessRule } from "../auth/roles";
 import { AuditLogResolver } from "./resolvers/audit-log.resolver";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
@@ -40,12 +40,21 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return built;
 }
 
-/** Every root field says who may use it (auth/roles.ts): one that does not is a build error, not an open door. */
+/**
+ * Every root field says who may use it (auth/roles.ts): one that does not is a build error, not an open
+ * door. The rule is also appended to the field's description, for the playground and generated clients.
+ */
 export function requireAccessRules(schema: GraphQLSchema): GraphQLSchema {
   const missing: string[] = [];
   for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     for (const field of Object.values(root?.getFields() ?? {})) {
-      if (!field.extensions?.[ACCESS_EXTENSION]) missing.push(`${root!.name}.${field.name}`);
+      const rule = field.extensions?.[ACCESS_EXTENSION] as AccessRule | undefined;
+      if (!rule) {
+        missing.push(`${root!.name}.${field.name}`);
+        continue;
+      }
+      const access = `Role: ${rule.role}${rule.company ? " (company-scoped callers too, for their own company)" : ""}.`;
+      field.description = field.description ? `${field.description}\n\n${access}` : access;
     }
   }
   if (missing.length) throw new Error(`Root fields without an @Access rule: ${missing.join(", ")}`);
