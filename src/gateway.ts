@@ -30,6 +30,7 @@ import { gatewayPluginMetrics } from "./graphql/plugins/metrics";
 import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
+import { configDirectory } from "./customers/directory";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
@@ -216,6 +217,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const registry = new ConnectorRegistry(connectors);
   const customers = new Map(config.customers.map((c) => [c.id, c]));
+  const directory = configDirectory(config.customers);
   const authenticate = createCallerAuthenticator(config.auth, logger);
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
@@ -363,6 +365,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             maxPageSize: config.limits.maxPageSize,
             cache,
             customers,
+            directory,
             audit,
             span,
           };

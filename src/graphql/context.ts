@@ -2,6 +2,7 @@ import type { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/audit-log";
 import type { ResponseCache } from "../cache/store";
+import type { DirectorySnapshot } from "../customers/directory";
 import type { CustomerConfig } from "../config";
 import type { CallContext, CallerScope } from "../domain/connector";
 import type { RequestSpan } from "../tracing";
@@ -30,6 +31,8 @@ export interface GatewayContext {
   cache: ResponseCache;
   /** Mutations, who sent them and how they ended (Query.auditLog). */
   audit: AuditLog;
+  /** The customer directory as this request sees it (customers/directory.ts). */
+  directory: DirectorySnapshot;
   /** The customer directory (config `customers`): one customer's ids at each vendor. */
   customers: ReadonlyMap<string, CustomerConfig>;
   /** The request's span, when tracing is on (graphql/plugins/tracing.ts fills it in). */
