@@ -31,12 +31,14 @@ import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
 import { configDirectory } from "./customers/directory";
+import { INVOICE_LINES_EXPORT_PATH, streamInvoiceLinesExport } from "./http/exports";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
 import { ConnectorRegistry } from "./graphql/registry";
 import { buildGatewaySchema } from "./graphql/schema";
 import { createDeadline } from "./http/deadline";
+import type { Deadline } from "./domain/connector";
 import { createDispatcher } from "./http/upstream";
 import { createLogger } from "./logger";
 import { createConnector } from "./vendors";
@@ -101,6 +103,7 @@ const ACCESS_PATH_MAX = 200;
 function endpointOf(pathname: string): string {
   if (pathname === GRAPHQL_PATH || pathname === "/healthz" || pathname === "/metrics") return pathname;
   if (pathname.startsWith("/webhooks/microsoft-marketplace/")) return "/webhooks/microsoft-marketplace";
+  if (pathname === INVOICE_LINES_EXPORT_PATH) return pathname;
   return "(other)";
 }
 
@@ -280,6 +283,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(req.method === "HEAD" ? undefined : text);
   }
 
+  /** What every resolver (and the export) gets, built per request. */
+  function requestContext(scope: CallerScope, requestId: string, deadline: Deadline, span: RequestSpan | undefined): GatewayContext {
+    const requestLogger = logger.child({ requestId });
+    const call: CallContext = { scope, deadline, requestId, logger: requestLogger, trace: span?.trace };
+    return {
+      requestId,
+      scope,
+      call,
+      registry,
+      loaders: new Loaders(registry, call),
+      logger: requestLogger,
+      now,
+      partialErrors: [],
+      maxPageSize: config.limits.maxPageSize,
+      cache,
+      customers,
+      directory,
+      audit,
+      span,
+    };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, access: AccessRecord): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway.local");
     // Liveness: the process answers. Readiness (/readyz) is about what requests depend on.
@@ -289,7 +314,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const webhook = /^\/webhooks\/microsoft-marketplace\/([^/]+)$/.exec(url.pathname);
     if (webhook && req.method === "POST") return marketplaceWebhook(req, res, decodeURIComponent(webhook[1]));
     if (config.playground && req.method === "GET" && playground(req, res)) return;
-    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
+    const isExport = url.pathname === INVOICE_LINES_EXPORT_PATH;
+    if (url.pathname !== GRAPHQL_PATH && !isExport) return sendJson(res, 404, { errors: [{ message: "Not found", extensions: { code: "NOT_FOUND" } }] });
     const span = (access.span = tracing?.startRequest(req.headers, req.method ?? "GET", access.requestId));
     // A request refused before Apollo: its error code goes on the span too.
     const refuse = (status: number, code: string, message: string, headers?: Record<string, string>, extensions: Record<string, unknown> = {}) => {
@@ -312,6 +338,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         return refuse(429, "RATE_LIMITED", `Too many requests: at most ${requests} per ${windowSeconds} s for this caller`, { "retry-after": String(decision.retryAfterSeconds) }, {
           retryAfterSeconds: decision.retryAfterSeconds,
         });
+      }
+    }
+
+    if (isExport) {
+      if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "BAD_REQUEST", "Exports are read with GET", { allow: "GET, HEAD" });
+      const deadline = createDeadline(config.requestDeadlineMs, now);
+      try {
+        return await streamInvoiceLinesExport(requestContext(scope, access.requestId, deadline, span), url, req, res, metrics);
+      } finally {
+        deadline.cancel();
       }
     }
 
@@ -350,26 +386,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const result = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-        context: async () => {
-          const requestLogger = logger.child({ requestId });
-          const call: CallContext = { scope, deadline, requestId, logger: requestLogger, trace: span?.trace };
-          return {
-            requestId,
-            scope,
-            call,
-            registry,
-            loaders: new Loaders(registry, call),
-            logger: requestLogger,
-            now,
-            partialErrors: [],
-            maxPageSize: config.limits.maxPageSize,
-            cache,
-            customers,
-            directory,
-            audit,
-            span,
-          };
-        },
+        context: async () => requestContext(scope, requestId, deadline, span),
       });
       res.statusCode = result.status ?? 200;
       for (const [name, value] of result.headers) res.setHeader(name, value);

@@ -7,7 +7,14 @@
  * through `BoundedLabel`. The quota governor's gauges (queue length, calls in flight) are read from each
  * connection's governor at scrape time.
  */
+import type { Writable } from "node:stream";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+function exportBuffered(streams: Iterable<Writable>): number {
+  let bytes = 0;
+  for (const s of streams) bytes += s.writableLength;
+  return bytes;
+}
 import type { ResponseCache } from "./cache/store";
 
 /** Keeps at most `max` distinct values; later new ones become `overflow`. */
@@ -69,6 +76,9 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
   private readonly governorWaits: Histogram<"vendor" | "connection">;
   private readonly governorSlowdowns: Counter<"vendor" | "connection" | "reason">;
   /** One reader per connection (connections come from configuration: bounded). */
+  /** Export responses being streamed (their buffered bytes are read at scrape time). */
+  private readonly exportStreams = new Set<Writable>();
+  private readonly exportRows: Counter<"format">;
   private readonly governors = new Map<string, { labels: GovernorLabels; read: () => { queued: number; inFlight: number } }>();
   private readonly operationNames = new BoundedLabel(OPERATION_NAMES_MAX, OPERATION_NAME_LENGTH);
   private readonly errorCodes = new BoundedLabel(ERROR_CODES_MAX, 40);
@@ -151,6 +161,24 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
       labelNames: ["vendor", "connection", "reason"],
       registers,
     });
+    const exports = this.exportStreams;
+    new Gauge({
+      name: "gateway_export_streams",
+      help: "Exports being streamed to clients now",
+      registers,
+      collect() {
+        this.set(exports.size);
+      },
+    });
+    new Gauge({
+      name: "gateway_export_buffered_bytes",
+      help: "Bytes of exports written but not yet taken by their clients (bounded by backpressure)",
+      registers,
+      collect() {
+        this.set(exportBuffered(exports));
+      },
+    });
+    this.exportRows = new Counter({ name: "gateway_export_rows_total", help: "Rows written by exports", labelNames: ["format"], registers });
     const cache = options.cache;
     if (cache) {
       // Read from ResponseCache.stats at scrape time: the cache keeps counting without knowing of metrics.
@@ -198,6 +226,21 @@ export class GatewayMetrics implements UpstreamMetrics, GraphqlMetrics {
 
   http(path: string, method: string, status: number): void {
     this.httpRequests.inc({ path, method: HTTP_METHODS.has(method) ? method : "OTHER", status: String(status) });
+  }
+
+  /** An export starts streaming to `res`; the returned function ends its tracking. */
+  exportStarted(res: Writable): () => void {
+    this.exportStreams.add(res);
+    return () => this.exportStreams.delete(res);
+  }
+
+  exportWrote(format: string, rows: number): void {
+    this.exportRows.inc({ format }, rows);
+  }
+
+  /** Bytes written by exports that their clients have not taken yet. */
+  exportBufferedBytes(): number {
+    return exportBuffered(this.exportStreams);
   }
 
   text(): Promise<string> {
