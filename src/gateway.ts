@@ -31,6 +31,7 @@ import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
 import { configDirectory } from "./customers/directory";
+import { createPriceBook } from "./pricing/price-book";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
@@ -218,6 +219,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const registry = new ConnectorRegistry(connectors);
   const customers = new Map(config.customers.map((c) => [c.id, c]));
   const directory = configDirectory(config.customers);
+  const priceBook = createPriceBook(config.priceBook);
   const authenticate = createCallerAuthenticator(config.auth, logger);
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
@@ -366,6 +368,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             cache,
             customers,
             directory,
+            priceBook,
             audit,
             span,
           };
