@@ -17,6 +17,9 @@ import { DEFAULT_LIMITS, type QueryLimits } from "./graphql/limits";
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig } from "./http/rate-limit";
 import type { TrustedDocumentsConfig } from "./graphql/trusted-documents";
 import { DEFAULT_SERVICE_NAME, type TracingConfig } from "./tracing";
+import { Dec, isDecimalText } from "./domain/money";
+import { EMPTY_PRICE_BOOK_CONFIG, priceBookProblems, validityDay, type PriceBookConfig } from "./pricing/price-book";
+import { isPricingCurrency } from "./pricing/rounding";
 
 const secretField = z.union([
   z.string().min(1, "must not be empty"),
@@ -147,6 +150,59 @@ const microsoftPartnerBilling = z
   })
   .strict();
 
+// ---- priceBook (src/pricing/price-book.ts; README "Price book") -------------------------------------
+
+/** Money and percentages are decimal text in the file, never JSON numbers (a number may already have lost digits). */
+const decimalText = z.string().refine(isDecimalText, 'must be a decimal string, e.g. "12.50"');
+const nonNegativeDecimal = decimalText.refine((t) => !t.trim().startsWith("-"), "must not be negative");
+const pricingCurrency = z.string().refine(isPricingCurrency, "must be an upper-case ISO 4217 currency code with a minor unit, e.g. USD");
+const validity = (end: boolean) => z.string().refine((t) => validityDay(t, end) !== null, "must be YYYY-MM or a date YYYY-MM-DD");
+const pricingVendor = z.enum(["KEEPER", "WEBEX", "MICROSOFT"], { errorMap: () => ({ message: "must be KEEPER, WEBEX or MICROSOFT" }) });
+const productId = z.string().min(1, "must not be empty");
+const customerRef = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be a customer id of the directory (1-64 letters, digits, '.', '_' or '-')");
+
+const wholesalePrice = z
+  .object({
+    connectionId: connectionId.optional(),
+    vendor: pricingVendor.optional(),
+    sku: productId,
+    unitPrice: nonNegativeDecimal,
+    currency: pricingCurrency,
+    validFrom: validity(false),
+    validTo: validity(true).optional(),
+  })
+  .strict();
+
+const resaleRule = z
+  .object({
+    customerId: customerRef.optional(),
+    vendor: pricingVendor.optional(),
+    sku: productId.optional(),
+    unitPrice: nonNegativeDecimal.optional(),
+    currency: pricingCurrency.optional(),
+    markupPercent: decimalText.refine((t) => !isDecimalText(t) || new Dec(t.trim()).gte(-100), "must not be below -100").optional(),
+    minimum: nonNegativeDecimal.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+    const kinds = (["unitPrice", "markupPercent", "minimum"] as const).filter((k) => r[k] !== undefined);
+    if (kinds.length !== 1) {
+      issue(kinds[1] ?? "unitPrice", `a rule has exactly one of unitPrice, markupPercent or minimum${kinds.length ? ` (this one has ${kinds.join(" and ")})` : ""}`);
+      return;
+    }
+    if (r.unitPrice !== undefined && r.sku === undefined) issue("sku", "a unitPrice rule needs the sku it prices");
+    if ((r.unitPrice !== undefined || r.minimum !== undefined) && r.currency === undefined) issue("currency", `${kinds[0]} needs its currency`);
+    if (r.markupPercent !== undefined && r.currency !== undefined) issue("currency", "a markup is applied in the cost's own currency: leave currency out");
+  });
+
+const priceBook = z
+  .object({
+    wholesale: z.array(wholesalePrice).default([]),
+    resale: z.array(resaleRule).default([]),
+  })
+  .strict();
+
 const VENDOR_IDS = "keeper-msp, keeper-distributor, webex-wholesale, microsoft-marketplace, microsoft-partner-billing";
 
 const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor, webexWholesale, microsoftMarketplace, microsoftPartnerBilling], {
@@ -176,6 +232,8 @@ const fileSchema = z
       .refine((a) => Boolean(a.hs256Secret) !== Boolean(a.jwksUrl), "needs exactly one of hs256Secret or jwksUrl")
       .refine((a) => !a.algorithms || Boolean(a.jwksUrl), "algorithms go with jwksUrl (hs256Secret is HS256 only)"),
     connections: z.array(connection).min(1, "must list at least one connection"),
+    /** Wholesale prices and resale rules (src/pricing/price-book.ts); none: vendor costs only, no resale. */
+    priceBook: priceBook.optional(),
     /** The MSP's own customer directory: one customer's vendor ids at each vendor (what joins them). */
     customers: z
       .array(
@@ -293,6 +351,7 @@ const fileSchema = z
       if (seen.has(c.id)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["connections", i, "id"], message: `duplicate connection id "${c.id}"` });
       seen.add(c.id);
     });
+    if (cfg.priceBook) for (const p of priceBookProblems(cfg.priceBook)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: p.path, message: p.message });
   });
 
 type FileConfig = z.infer<typeof fileSchema>;
@@ -335,6 +394,8 @@ export interface GatewayConfig {
   auth: CallerAuthConfig;
   connections: ConnectionConfig[];
   customers: CustomerConfig[];
+  /** Wholesale prices and resale rules; empty when not configured. */
+  priceBook: PriceBookConfig;
   ttls: CacheTtls;
   /** Redis for the response cache; in-memory when absent. */
   redisUrl?: string;
@@ -483,6 +544,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     auth,
     connections,
     customers: cfg.customers,
+    priceBook: cfg.priceBook ?? EMPTY_PRICE_BOOK_CONFIG,
     redisUrl: cfg.cache?.redisUrl,
     redisTimeouts: { ...DEFAULT_REDIS_TIMEOUTS, ...cfg.cache?.redisTimeouts },
     ttls: {

@@ -32,6 +32,7 @@ import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
 import { configDirectory } from "./customers/directory";
 import { INVOICE_LINES_EXPORT_PATH, streamInvoiceLinesExport } from "./http/exports";
+import { createPriceBook } from "./pricing/price-book";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
@@ -221,6 +222,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const registry = new ConnectorRegistry(connectors);
   const customers = new Map(config.customers.map((c) => [c.id, c]));
   const directory = configDirectory(config.customers);
+  const priceBook = createPriceBook(config.priceBook);
   const authenticate = createCallerAuthenticator(config.auth, logger);
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
@@ -300,6 +302,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       cache,
       customers,
       directory,
+      priceBook,
       audit,
       span,
     };

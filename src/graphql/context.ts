@@ -5,6 +5,7 @@ import type { ResponseCache } from "../cache/store";
 import type { DirectorySnapshot } from "../customers/directory";
 import type { CustomerConfig } from "../config";
 import type { CallContext, CallerScope } from "../domain/connector";
+import type { PriceBook } from "../pricing/price-book";
 import type { RequestSpan } from "../tracing";
 import type { Loaders } from "./loaders";
 import type { ConnectorRegistry } from "./registry";
@@ -33,6 +34,8 @@ export interface GatewayContext {
   audit: AuditLog;
   /** The customer directory as this request sees it (customers/directory.ts). */
   directory: DirectorySnapshot;
+  /** Wholesale prices and resale rules (config `priceBook`), built once at start. */
+  priceBook: PriceBook;
   /** The customer directory (config `customers`): one customer's ids at each vendor. */
   customers: ReadonlyMap<string, CustomerConfig>;
   /** The request's span, when tracing is on (graphql/plugins/tracing.ts fills it in). */

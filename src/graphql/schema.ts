@@ -6,6 +6,8 @@ import { AuditLogResolver } from "./resolvers/audit-log.resolver";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { CustomerResolver } from "./resolvers/customer.resolver";
+import { CustomerBillingResolver } from "./resolvers/customer-billing.resolver";
+import { InvoiceLinePricingResolver } from "./resolvers/pricing.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
 import { MarketplaceMeteringResolver, MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
@@ -21,6 +23,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       ManagedCompanyResolver,
       UsageResolver,
       InvoiceLineResolver,
+      InvoiceLinePricingResolver,
       InvoiceResolver,
       MoneyResolver,
       SubscriptionResolver,
@@ -32,6 +35,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       MarketplaceMeteringResolver,
       SubscriptionMarketplaceResolver,
       CustomerResolver,
+      CustomerBillingResolver,
       AuditLogResolver,
     ],
     validate: { forbidUnknownValues: false },

@@ -40,6 +40,29 @@ export function sandboxInvoices(now: Date): Array<{ invoiceId: string; periodSta
   }
   return out;
 }
+/**
+ * The sandbox's price book: Webex wholesale prices per user-day (Webex reports carry none; WXC-PRO's
+ * changed at the start of 2025), a default markup, a Webex markup, a per-SKU resale price for Keeper
+ * Enterprise, one customer's own price for the Webex Suite and a minimum charge on Common Area Calling.
+ * Keeper and Microsoft lines are costed at the vendor's own amounts.
+ */
+export const SANDBOX_PRICE_BOOK = {
+  wholesale: [
+    { vendor: "WEBEX", sku: "WXC-PRO", unitPrice: "0.35", currency: "USD", validFrom: "2020-01", validTo: "2024-12" },
+    { vendor: "WEBEX", sku: "WXC-PRO", unitPrice: "0.3667", currency: "USD", validFrom: "2025-01" },
+    { vendor: "WEBEX", sku: "WXM-STD", unitPrice: "0.2333", currency: "USD", validFrom: "2020-01" },
+    { vendor: "WEBEX", sku: "WX-SUITE", unitPrice: "0.5333", currency: "USD", validFrom: "2020-01" },
+    { vendor: "WEBEX", sku: "WXC-CA", unitPrice: "0.0833", currency: "USD", validFrom: "2020-01" },
+  ],
+  resale: [
+    { markupPercent: "15" },
+    { vendor: "WEBEX", markupPercent: "25" },
+    { vendor: "KEEPER", sku: "10010", unitPrice: "4.50", currency: "USD" },
+    { customerId: "harbor-dental", sku: "WX-SUITE", unitPrice: "0.70", currency: "USD" },
+    { vendor: "WEBEX", sku: "WXC-CA", minimum: "5.00", currency: "USD" },
+  ],
+};
+
 /** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
 export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
 
@@ -161,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ],
       },
     ],
+    priceBook: SANDBOX_PRICE_BOOK,
     // The sandbox is for exploring: schema introspection and the playground are on.
     introspection: true,
     playground: true,

@@ -10,7 +10,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BillingReports, CallContext, ReportRecord, ReportType, VendorConnector } from "../../domain/connector";
 import { BadUserInputError, VendorError } from "../../domain/errors";
 import { Dec } from "../../domain/money";
-import { NO_PRICE_BOOK, priceLine, type PriceBook } from "../../domain/price-book";
 import type {
   CompanyRecord,
   ConnectionInfo,
@@ -75,7 +74,6 @@ interface ReportSpec {
 export function createWebexConnector(
   config: WebexConnectionConfig,
   deps: ConnectorDeps,
-  priceBook: PriceBook = NO_PRICE_BOOK,
 ): VendorConnector & { reports: BillingReports } {
   const info: ConnectionInfo = { id: config.id, vendor: "WEBEX", api: "webex-wholesale", name: config.name ?? null };
   const upstream = createUpstream(info, config.baseUrl, deps, describeWebexError);
@@ -285,7 +283,7 @@ export function createWebexConnector(
     const summary = await streamCsvRows(await openCsv(call, reportId), (row, n) => {
       const line = rowToLine(info, partnerKey, period, reportId, row, n);
       if (typeof line === "string") problems.push(line);
-      else lines.push(priceLine(line, priceBook));
+      else lines.push(line);
     });
     const missing = REQUIRED_COLUMNS.filter((c) => !summary.columns.includes(c));
     if (missing.length) {
@@ -369,7 +367,7 @@ export function createWebexConnector(
         total++;
         if (total > offset && lines.length < limit) {
           const line = rowToLine(info, partnerKey, period, reportKey, row, n);
-          if (typeof line !== "string") lines.push(priceLine(line, priceBook));
+          if (typeof line !== "string") lines.push(line);
         }
       });
       const fetchedAt = deps.now();

@@ -1,7 +1,8 @@
 /**
  * Pure mapping of Webex report CSV rows and report bodies to the domain model (webex.md). Quantities
- * go from the CSV text to Decimal; Webex reports carry no prices, so amounts and currency stay null
- * until a price book provides them (domain/price-book.ts, applied by the connector).
+ * go from the CSV text to Decimal; Webex reports carry no prices, so amounts and currency stay null:
+ * `amount` is the vendor's own figure. The price book prices these lines above the connector, as their
+ * cost (src/pricing/price-book.ts, InvoiceLine.cost).
  */
 import { decimalFromText, isDecimalText } from "../../domain/money";
 import type { ReportRecord, ReportStatus, ReportType } from "../../domain/connector";

@@ -240,19 +240,11 @@ describe("CSV", () => {
   });
 });
 
-describe("price book seam", () => {
-  it("prices usage lines when a book has a price, and leaves the rest without an amount", async () => {
-    const deps = connectorDeps(stack, now);
-    const c = createWebexConnector(
-      { id: "priced", baseUrl: sim.url, accessToken: new Secret(WEBEX_SANDBOX_TOKEN), subPartners: [], reportWait: { maxWaitMs: 3000, pollBaseMs: 5, pollMaxMs: 20 } },
-      deps,
-      { price: (line) => (line.productKey === "WXC-PRO" ? { unitPrice: new Dec("0.37"), currency: "USD" } : null) },
-    );
-    const { value } = await c.getStatement(call(), WEBEX_PARTNER_SELF, AUG);
-    const calling = value!.lines.filter((l) => l.productKey === "WXC-PRO");
-    expect(calling.length).toBeGreaterThan(0);
-    for (const l of calling) expect(l.amount!.equals(l.quantity.times("0.37").toDecimalPlaces(2, Dec.ROUND_HALF_UP))).toBe(true);
-    expect(value!.lines.filter((l) => l.productKey !== "WXC-PRO").every((l) => l.amount === null && l.currency === null)).toBe(true);
+describe("amounts", () => {
+  it("keeps the vendor's own figure: no amount, no unit price, no currency (the price book prices Webex lines as their cost, above the connector)", async () => {
+    const { value } = await connector().getStatement(call(), WEBEX_PARTNER_SELF, AUG);
+    expect(value!.lines.length).toBeGreaterThan(0);
+    expect(value!.lines.filter((l) => l.amount !== null || l.unitPrice !== null || l.currency !== null)).toEqual([]);
   });
 });
 
