@@ -30,7 +30,8 @@ import { gatewayPluginMetrics } from "./graphql/plugins/metrics";
 import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
-import { configDirectory } from "./customers/directory";
+import { CustomerDirectory } from "./customers/service";
+import { FileDirectoryStore, RedisDirectoryStore } from "./customers/store";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
@@ -216,8 +217,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random, metrics, governors: config.governors }),
   );
   const registry = new ConnectorRegistry(connectors);
-  const customers = new Map(config.customers.map((c) => [c.id, c]));
-  const directory = configDirectory(config.customers);
+  // The customer directory's edits live in Redis when it is the store (shared by every instance), else in the data directory.
+  const directoryStore = cache.sharedClient ? new RedisDirectoryStore(cache, config.customerDirectory.name) : new FileDirectoryStore(config.customerDirectory.dataDir, logger);
+  const customerDirectory = new CustomerDirectory(config.customerDirectory.customers, directoryStore, logger);
+  await customerDirectory.start();
   const authenticate = createCallerAuthenticator(config.auth, logger);
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
@@ -364,8 +367,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             partialErrors: [],
             maxPageSize: config.limits.maxPageSize,
             cache,
-            customers,
-            directory,
+            directory: await customerDirectory.snapshot(),
+            customerDirectory,
             audit,
             span,
           };

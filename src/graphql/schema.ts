@@ -5,7 +5,7 @@ import { ACCESS_EXTENSION, authChecker, type AccessRule } from "../auth/roles";
 import { AuditLogResolver } from "./resolvers/audit-log.resolver";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
-import { CustomerResolver } from "./resolvers/customer.resolver";
+import { CustomerResolver, ManagedCompanyDirectoryResolver } from "./resolvers/customer.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
 import { MarketplaceMeteringResolver, MarketplaceResolver, SubscriptionMarketplaceResolver } from "./resolvers/marketplace.resolver";
 import { QueryResolver } from "./resolvers/query.resolver";
@@ -32,6 +32,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       MarketplaceMeteringResolver,
       SubscriptionMarketplaceResolver,
       CustomerResolver,
+      ManagedCompanyDirectoryResolver,
+      ManagedCompanyDirectoryResolver,
       AuditLogResolver,
     ],
     validate: { forbidUnknownValues: false },
