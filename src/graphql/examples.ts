@@ -40,6 +40,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "month-overview.graphql",
     "invoice-lines.graphql",
     "customer-lines.graphql",
+    "customer-directory.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
     "partner-invoice.graphql",
