@@ -317,6 +317,7 @@ async function linesPerCustomer(
         }
       } catch (err) {
         failed.add(partner.connectionId);
+        // gather() turns the failure into the pathed error beside the data, as for any degraded part.
         await gather(ctx, info, [() => Promise.reject(err)]);
       }
     }),
