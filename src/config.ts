@@ -5,6 +5,7 @@
  */
 import { DEFAULT_AUDIT_MAX_ENTRIES } from "./audit/audit-log";
 import { readFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { z } from "zod";
 import { Secret } from "./domain/secret";
 import { DEFAULT_TTLS, type CacheTtls } from "./vendors/connector-kit";
@@ -210,6 +211,25 @@ const connection = z.discriminatedUnion("vendor", [keeperMsp, keeperDistributor,
     issue.code === "invalid_union_discriminator" ? { message: `must be one of ${VENDOR_IDS}` } : { message: ctx.defaultError },
 });
 
+const customerId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'");
+const vendorRef = z.object({ kind: z.string().min(1, "must not be empty").max(64), value: z.string().min(1, "must not be empty").max(256) }).strict();
+
+/** The mapping file (customerDirectory.mappingFile): the MSP's customers and each one's companies at the vendors. */
+const mappingFileSchema = z
+  .object({
+    customers: z.array(
+      z
+        .object({
+          id: customerId,
+          name: z.string().min(1, "must not be empty").max(200),
+          psaCompanyId: z.string().min(1, "must not be empty").max(128).optional(),
+          companies: z.array(vendorRef).default([]),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 const fileSchema = z
   .object({
     auth: z
@@ -239,13 +259,26 @@ const fileSchema = z
       .array(
         z
           .object({
-            id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"),
+            id: customerId,
             name: z.string().min(1),
             externalIds: z.array(z.object({ kind: z.string().min(1), value: z.string().min(1) }).strict()).min(1, "must list at least one vendor id"),
           })
           .strict(),
       )
       .default([]),
+    /**
+     * The customer directory: a mapping file (checked into the MSP's config repository) and where the
+     * edits made through the API persist (`dataDir`, for the embedded store; Redis when it is the store).
+     */
+    customerDirectory: z
+      .object({
+        mappingFile: z.string().min(1, "must not be empty").optional(),
+        dataDir: z.string().min(1, "must not be empty").optional(),
+        /** The directory's name in a shared Redis store (several deployments on one Redis keep apart). */
+        name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'").optional(),
+      })
+      .strict()
+      .optional(),
     cache: z
       .object({
         redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
@@ -390,12 +423,33 @@ export interface CustomerConfig {
   externalIds: Array<{ kind: string; value: string }>;
 }
 
+/** One customer of the directory as configured (mapping file, or the config's `customers`). */
+export interface DirectoryCustomerConfig {
+  id: string;
+  name: string;
+  psaCompanyId: string | null;
+  externalIds: Array<{ kind: string; value: string }>;
+}
+
+export interface CustomerDirectoryConfig {
+  /** The mapping file's customers and the config's `customers`, merged (ids unique, each vendor id in one customer). */
+  customers: DirectoryCustomerConfig[];
+  mappingFile?: string;
+  /** Where the embedded store keeps the edits (default `./data`, relative to the working directory). */
+  dataDir: string;
+  /** The directory's key in a shared Redis store. */
+  name: string;
+}
+
+export const DEFAULT_DIRECTORY_DATA_DIR = "data";
+
 export interface GatewayConfig {
   auth: CallerAuthConfig;
   connections: ConnectionConfig[];
   customers: CustomerConfig[];
   /** Wholesale prices and resale rules; empty when not configured. */
   priceBook: PriceBookConfig;
+  customerDirectory: CustomerDirectoryConfig;
   ttls: CacheTtls;
   /** Redis for the response cache; in-memory when absent. */
   redisUrl?: string;
@@ -535,6 +589,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     sampleRatio: cfg.tracing.sampleRatio ?? 1,
     headers: Object.fromEntries(Object.entries(cfg.tracing.headers ?? {}).map(([name, value]) => [name, secret(value, `tracing.headers.${name}`)])),
   };
+  const customerDirectory = directoryConfig(cfg, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const t = cfg.cache?.ttlSeconds ?? {};
@@ -545,6 +600,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     connections,
     customers: cfg.customers,
     priceBook: cfg.priceBook ?? EMPTY_PRICE_BOOK_CONFIG,
+    customerDirectory,
     redisUrl: cfg.cache?.redisUrl,
     redisTimeouts: { ...DEFAULT_REDIS_TIMEOUTS, ...cfg.cache?.redisTimeouts },
     ttls: {
@@ -574,6 +630,57 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },
     metrics,
     tracing,
+  };
+}
+
+/** Reads and checks the mapping file; problems name the file's field (`customerDirectory.mappingFile: customers[2].id: ...`). */
+export function readMappingFile(path: string): DirectoryCustomerConfig[] {
+  const at = "customerDirectory.mappingFile";
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError([`${at}: cannot read ${path} as JSON: ${(err as Error).message}`]);
+  }
+  const result = mappingFileSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(result.error.issues.map((i) => `${at}: ${fieldPath(i.path) || "(root)"}: ${i.message}`));
+  return result.data.customers.map((c) => ({ id: c.id, name: c.name, psaCompanyId: c.psaCompanyId ?? null, externalIds: c.companies }));
+}
+
+/** The mapping file's customers and the config's `customers`, merged: an id once, a vendor id in one customer only. */
+function directoryConfig(cfg: FileConfig, problems: string[]): CustomerDirectoryConfig {
+  const section = cfg.customerDirectory ?? {};
+  let fromFile: DirectoryCustomerConfig[] = [];
+  if (section.mappingFile) {
+    try {
+      fromFile = readMappingFile(section.mappingFile);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  const entries: Array<{ at: string; customer: DirectoryCustomerConfig }> = [
+    ...fromFile.map((c, i) => ({ at: `customerDirectory.mappingFile: customers[${i}]`, customer: c })),
+    ...cfg.customers.map((c, i) => ({ at: `customers[${i}]`, customer: { id: c.id, name: c.name, psaCompanyId: null, externalIds: c.externalIds } })),
+  ];
+  const ids = new Map<string, string>();
+  const refs = new Map<string, string>();
+  for (const { at, customer } of entries) {
+    const first = ids.get(customer.id);
+    if (first) problems.push(`${at}.id: customer "${customer.id}" is also ${first}`);
+    ids.set(customer.id, at);
+    customer.externalIds.forEach((e, j) => {
+      const key = `${e.kind}\u0000${e.value}`;
+      const owner = refs.get(key);
+      if (owner && owner !== customer.id) problems.push(`${at}.${at.startsWith("customers[") ? "externalIds" : "companies"}[${j}]: ${e.kind} "${e.value}" already belongs to customer "${owner}"`);
+      refs.set(key, customer.id);
+    });
+  }
+  return {
+    customers: entries.map((e) => e.customer),
+    mappingFile: section.mappingFile,
+    dataDir: resolvePath(section.dataDir ?? DEFAULT_DIRECTORY_DATA_DIR),
+    name: section.name ?? "default",
   };
 }
 

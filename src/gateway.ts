@@ -30,9 +30,10 @@ import { gatewayPluginMetrics } from "./graphql/plugins/metrics";
 import { gatewayPluginAudit } from "./graphql/plugins/audit";
 import { gatewayPluginCompanyScope } from "./graphql/plugins/company-scope";
 import { AuditLog } from "./audit/audit-log";
-import { configDirectory } from "./customers/directory";
 import { INVOICE_LINES_EXPORT_PATH, streamInvoiceLinesExport } from "./http/exports";
 import { createPriceBook } from "./pricing/price-book";
+import { CustomerDirectory } from "./customers/service";
+import { FileDirectoryStore, RedisDirectoryStore } from "./customers/store";
 import { gatewayPluginTracing } from "./graphql/plugins/tracing";
 import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
@@ -220,9 +221,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     createConnector(c, { dispatcher, http: config.http, cache, ttls: config.ttls, logger, now, random: options.random, metrics, governors: config.governors }),
   );
   const registry = new ConnectorRegistry(connectors);
-  const customers = new Map(config.customers.map((c) => [c.id, c]));
-  const directory = configDirectory(config.customers);
   const priceBook = createPriceBook(config.priceBook);
+  // The customer directory's edits live in Redis when it is the store (shared by every instance), else in the data directory.
+  const directoryStore = cache.sharedClient ? new RedisDirectoryStore(cache, config.customerDirectory.name) : new FileDirectoryStore(config.customerDirectory.dataDir, logger);
+  const customerDirectory = new CustomerDirectory(config.customerDirectory.customers, directoryStore, logger);
+  await customerDirectory.start();
   const authenticate = createCallerAuthenticator(config.auth, logger);
   const formatError = createErrorFormatter(logger);
   const webhooks = new MarketplaceWebhooks({ store: cache, logger, now });
@@ -286,7 +289,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** What every resolver (and the export) gets, built per request. */
-  function requestContext(scope: CallerScope, requestId: string, deadline: Deadline, span: RequestSpan | undefined): GatewayContext {
+  async function requestContext(scope: CallerScope, requestId: string, deadline: Deadline, span: RequestSpan | undefined): Promise<GatewayContext> {
     const requestLogger = logger.child({ requestId });
     const call: CallContext = { scope, deadline, requestId, logger: requestLogger, trace: span?.trace };
     return {
@@ -300,8 +303,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       partialErrors: [],
       maxPageSize: config.limits.maxPageSize,
       cache,
-      customers,
-      directory,
+      directory: await customerDirectory.snapshot(),
+      customerDirectory,
       priceBook,
       audit,
       span,
@@ -348,7 +351,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (req.method !== "GET" && req.method !== "HEAD") return refuse(405, "BAD_REQUEST", "Exports are read with GET", { allow: "GET, HEAD" });
       const deadline = createDeadline(config.requestDeadlineMs, now);
       try {
-        return await streamInvoiceLinesExport(requestContext(scope, access.requestId, deadline, span), url, req, res, metrics);
+        return await streamInvoiceLinesExport(await requestContext(scope, access.requestId, deadline, span), url, req, res, metrics);
       } finally {
         deadline.cancel();
       }

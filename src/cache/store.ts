@@ -50,6 +50,12 @@ redis.call('ZADD', KEYS[1], seq, seq .. ' ' .. ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
 return seq`;
 
+/** The customer directory's edits (a hash) and their generation, read in one step. */
+const DIRECTORY_READ_SCRIPT = `return {redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1])}`;
+/** One edit: its fields set and the generation bumped together. */
+const DIRECTORY_SET_SCRIPT = `redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('INCR', KEYS[2])`;
+
 interface RedisScripting {
   sendCommand(args: string[]): Promise<unknown>;
 }
@@ -375,6 +381,53 @@ export class ResponseCache {
       if (!ok) return;
       this.pendingLog.shift();
     }
+  }
+
+  /** True when the store is shared through Redis (the customer directory then keeps its edits there). */
+  get sharedClient(): boolean {
+    return this.redisClient() !== undefined;
+  }
+
+  /**
+   * The customer directory's generation in Redis (bumped by every edit): one GET, so a request can see
+   * cheaply whether its cached snapshot is current. Undefined when there is no Redis or it did not answer.
+   */
+  async directoryGeneration(name: string): Promise<number | undefined> {
+    const redis = this.redisClient<RedisScripting>();
+    if (!redis) return undefined;
+    const value = await this.guarded("directory", async () => (await (await redis()).sendCommand(["GET", `dir-gen|${this.namespace}|${name}`])) as string | null, () => undefined);
+    return value === undefined ? undefined : Number(value ?? 0);
+  }
+
+  /** The directory's edits and their generation, read together (one script). Undefined when Redis did not answer. */
+  async directoryRead(name: string): Promise<{ generation: number; fields: Record<string, string> } | undefined> {
+    const redis = this.redisClient<RedisScripting>();
+    if (!redis) return undefined;
+    const reply = await this.guarded(
+      "directory",
+      async () => (await (await redis()).sendCommand(["EVAL", DIRECTORY_READ_SCRIPT, "2", `dir|${this.namespace}|${name}`, `dir-gen|${this.namespace}|${name}`])) as [string, string[]],
+      () => undefined,
+    );
+    if (!reply) return undefined;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply[1].length; i += 2) fields[reply[1][i]] = reply[1][i + 1];
+    return { generation: Number(reply[0]), fields };
+  }
+
+  /**
+   * Sets fields of the directory's edits and bumps its generation, atomically (one script). The new
+   * generation, or undefined when Redis did not answer in time (the edit may or may not have landed).
+   */
+  async directorySet(name: string, fields: Array<[field: string, value: string]>): Promise<number | undefined> {
+    const redis = this.redisClient<RedisScripting>();
+    if (!redis || fields.length === 0) return undefined;
+    const keys = [`dir|${this.namespace}|${name}`, `dir-gen|${this.namespace}|${name}`];
+    const reply = await this.guarded(
+      "directory",
+      async () => (await (await redis()).sendCommand(["EVAL", DIRECTORY_SET_SCRIPT, "2", ...keys, ...fields.flat()])) as number,
+      () => undefined,
+    );
+    return reply === undefined ? undefined : Number(reply);
   }
 
   /**

@@ -17,12 +17,21 @@ export type ErrorCode =
   | "VENDOR_BAD_RESPONSE"
   | "VENDOR_REPORT_PENDING"
   | "VENDOR_REPORT_FAILED"
+  | "DIRECTORY_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 export class BadUserInputError extends GraphQLError {
   constructor(message: string, extra: Record<string, unknown> = {}) {
     super(message, { extensions: { code: "BAD_USER_INPUT", ...extra } });
     this.name = "BadUserInputError";
+  }
+}
+
+/** The customer directory's store could not take (or confirm) an edit: nothing is known to have changed. */
+export class DirectoryUnavailableError extends GraphQLError {
+  constructor(message = "The customer directory's store did not answer: the edit was not confirmed, try it again") {
+    super(message, { extensions: { code: "DIRECTORY_UNAVAILABLE" } });
+    this.name = "DirectoryUnavailableError";
   }
 }
 

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/audit-log";
 import type { ResponseCache } from "../cache/store";
 import type { DirectorySnapshot } from "../customers/directory";
-import type { CustomerConfig } from "../config";
+import type { CustomerDirectory } from "../customers/service";
 import type { CallContext, CallerScope } from "../domain/connector";
 import type { PriceBook } from "../pricing/price-book";
 import type { RequestSpan } from "../tracing";
@@ -32,12 +32,15 @@ export interface GatewayContext {
   cache: ResponseCache;
   /** Mutations, who sent them and how they ended (Query.auditLog). */
   audit: AuditLog;
-  /** The customer directory as this request sees it (customers/directory.ts). */
+  /**
+   * The customer directory as this request sees it (customers/directory.ts), taken when it starts; a
+   * directory mutation replaces it with the snapshot after its edit.
+   */
   directory: DirectorySnapshot;
   /** Wholesale prices and resale rules (config `priceBook`), built once at start. */
   priceBook: PriceBook;
-  /** The customer directory (config `customers`): one customer's ids at each vendor. */
-  customers: ReadonlyMap<string, CustomerConfig>;
+  /** The persisted directory: where edits go (link, unlink, rename, create). */
+  customerDirectory: CustomerDirectory;
   /** The request's span, when tracing is on (graphql/plugins/tracing.ts fills it in). */
   span?: RequestSpan;
 }

@@ -41,6 +41,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "invoice-lines.graphql",
     "customer-lines.graphql",
     "customer-billing.graphql",
+    "customer-directory.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
     "partner-invoice.graphql",

@@ -5,7 +5,7 @@ import { ACCESS_EXTENSION, authChecker, type AccessRule } from "../auth/roles";
 import { AuditLogResolver } from "./resolvers/audit-log.resolver";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
-import { CustomerResolver } from "./resolvers/customer.resolver";
+import { CustomerResolver, ManagedCompanyDirectoryResolver } from "./resolvers/customer.resolver";
 import { CustomerBillingResolver } from "./resolvers/customer-billing.resolver";
 import { InvoiceLinePricingResolver } from "./resolvers/pricing.resolver";
 import { LifecycleResolver } from "./resolvers/lifecycle.resolver";
@@ -36,6 +36,7 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       SubscriptionMarketplaceResolver,
       CustomerResolver,
       CustomerBillingResolver,
+      ManagedCompanyDirectoryResolver,
       AuditLogResolver,
     ],
     validate: { forbidUnknownValues: false },

@@ -3,6 +3,9 @@
  * pointing at them. Used by `npm start` when no GATEWAY_CONFIG is set, and by tests and benchmarks.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { signCallerToken } from "../auth/caller";
 import { parseConfig, type GatewayConfig } from "../config";
 import type { SimulatorHandle } from "../simulator-kit";
@@ -16,8 +19,8 @@ import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "
 import { createMarketplaceSimulator, MARKETPLACE_SANDBOX, type MarketplaceSimulator } from "../vendors/microsoft-marketplace/simulator/server";
 import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../vendors/microsoft-partner-billing/simulator/server";
 import { formatBillingPeriod, periodOf, previousPeriod, type BillingPeriod } from "../domain/period";
-import { keeperCompanyId } from "../vendors/keeper/simulator/fixtures";
-import { billingCustomers } from "../vendors/microsoft-partner-billing/simulator/fixtures";
+// The mapping file is read from disk (as a user's would be); importing it also puts it beside the compiled sandbox.
+import "./customer-directory.json";
 
 export const SANDBOX_ISSUER = "billing-gateway-sandbox";
 export const SANDBOX_AUDIENCE = "billing-gateway";
@@ -63,6 +66,14 @@ export const SANDBOX_PRICE_BOOK = {
   ],
 };
 
+/**
+ * The sandbox's customer directory (a mapping file as an MSP keeps it in its config repository): Harbor
+ * Family Dental, Kestrel Logistics and Contoso Pharma joined across Keeper, Webex and Microsoft, and
+ * Northstar Credit Union with no company linked, so its Webex company (CUSTOMER_EXTERNAL_ID PSA-1004, its
+ * PSA company id) is the deliberate unmapped company with a suggestion.
+ */
+export const SANDBOX_MAPPING_FILE = join(__dirname, "customer-directory.json");
+
 /** An account of the sandbox distributor that is in TRIAL, for the lifecycle example. */
 export const SANDBOX_TRIAL_ACCOUNT = "fabrikam-003";
 
@@ -97,6 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const invoices = sandboxInvoices(options.now?.() ?? new Date());
   const partnerBilling = await createPartnerBillingSimulator({ now: options.now, invoices, pollsToComplete: 1, retryAfterSeconds: 1, linesPerBlob: 100 });
   const callerSecret = randomBytes(32).toString("base64url");
+  const dataDir = mkdtempSync(join(tmpdir(), "gateway-sandbox-directory-"));
   const config = parseConfig({
     auth: { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, hs256Secret: callerSecret },
     connections: [
@@ -153,38 +165,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         invoices: Object.fromEntries(invoices.map((i) => [i.period, i.invoiceId])),
       },
     ],
-    // A customer directory, as an MSP keeps it (its PSA's customers): one customer's ids at each vendor.
-    customers: [
-      {
-        id: "harbor-dental",
-        name: "Harbor Family Dental",
-        externalIds: [
-          { kind: "keeper.companyId", value: keeperCompanyId(51001) },
-          { kind: "webex.customerExternalId", value: "PSA-1001" },
-          { kind: "microsoft.customerId", value: billingCustomers()[0].id },
-        ],
-      },
-      {
-        id: "kestrel-logistics",
-        name: "Kestrel Logistics",
-        externalIds: [
-          { kind: "keeper.companyId", value: keeperCompanyId(51002) },
-          { kind: "webex.customerExternalId", value: "PSA-1002" },
-          { kind: "microsoft.customerId", value: billingCustomers()[1].id },
-        ],
-      },
-      {
-        // Billed by Microsoft in EUR and by Keeper in USD: its month has a total per currency.
-        id: "contoso-pharma",
-        name: "Contoso Pharma GmbH",
-        externalIds: [
-          { kind: "keeper.companyId", value: keeperCompanyId(51003) },
-          { kind: "webex.customerExternalId", value: "PSA-1003" },
-          { kind: "microsoft.customerId", value: billingCustomers()[2].id },
-        ],
-      },
-    ],
     priceBook: SANDBOX_PRICE_BOOK,
+    // Edits made through the API persist in a temp directory of this sandbox (removed on close).
+    customerDirectory: { mappingFile: SANDBOX_MAPPING_FILE, dataDir },
     // The sandbox is for exploring: schema introspection and the playground are on.
     introspection: true,
     playground: true,
@@ -215,6 +198,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     simulators,
     async close() {
       await Promise.all(simulators.map((s) => s.close()));
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -72,7 +72,7 @@ function checkValue(
       problems.push(`${name}: ${formatBillingPeriod(period)} is in the future`);
     }
   } else if (name === "customerId" && typeName === "String" && typeof value === "string") {
-    if (!ctx.customers.has(value)) problems.push(`customerId: unknown customer "${value.slice(0, 64)}"`);
+    if (!ctx.directory.get(value)) problems.push(`customerId: unknown customer "${value.slice(0, 64)}"`);
   } else if (name === "first" && typeName === "Int") {
     const problem = checkFirst(value as number, ctx.maxPageSize);
     if (problem) problems.push(problem);

@@ -93,7 +93,7 @@ export async function invoiceLinesPage(invoice: InvoiceNode, filter: LineFilter,
   return { total, lines: lines.map((l) => lineNode(l, invoice.source)) };
 }
 
-async function companyById(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): Promise<CompanyNode | null> {
+export async function companyById(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): Promise<CompanyNode | null> {
   connectorFor(ctx, connectionId);
   const usage = await ctx.loaders.loadUsage(connectionId, partnerKey);
   const found = usage.value.companies.find((c) => c.key === companyKey);
@@ -282,7 +282,7 @@ export async function lineSourcesAcross(
   period: BillingPeriod,
   filter?: InvoiceLineFilter | null,
 ): Promise<Array<{ invoice: InvoiceNode; filter: LineFilter }> | null> {
-  const customer = filter?.customerId ? ctx.customers.get(filter.customerId) : undefined;
+  const customer = filter?.customerId ? ctx.directory.get(filter.customerId) : undefined;
   if (filter?.customerId && !customer) throw new BadUserInputError(`Unknown customer "${filter.customerId.slice(0, 64)}"`);
   const company = filter?.companyId ? parsedAs(filter.companyId, "company") : null;
   if (filter?.companyId && !company) return null;

@@ -397,7 +397,7 @@ export function createWebexConnector(
             vendor: info.vendor,
             partnerKey,
             key: line.companyKey,
-            name: null,
+            name: line.companyName,
             plan: null,
             externalIds: line.companyExternalIds,
             invitedUsers: null,

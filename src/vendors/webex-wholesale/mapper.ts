@@ -21,6 +21,7 @@ const MODEL_COLUMNS = new Set([
   "CUSTOMER_ORG_ID",
   "CUSTOMER_EXTERNAL_ID",
   "LOCATION_ID",
+  "CUSTOMER_NAME",
 ]);
 
 export const REQUIRED_COLUMNS = ["SKU", "QUANTITY", "CONSUMPTION_START_DATE", "CONSUMPTION_END_DATE"];
@@ -64,7 +65,9 @@ export function rowToLine(
     period,
     partnerKey,
     companyKey,
-    companyName: null, // Webex reports name no customer: the ids join it (CUSTOMER_EXTERNAL_ID).
+    // webex.md lists no customer name column; some reports carry one (CUSTOMER_NAME): used where present.
+    // Without it the ids join the customer (CUSTOMER_EXTERNAL_ID) and the directory names it.
+    companyName: (companyKey && row.CUSTOMER_NAME?.trim()) || null,
     companyExternalIds: companyKey ? companyExternalIds(row) : [],
     productKey: row.SKU,
     description: row.DESCRIPTION || row.SERVICE_NAME || null,

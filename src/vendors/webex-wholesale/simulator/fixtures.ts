@@ -48,7 +48,7 @@ export function webexId(kind: string, seed: string): string {
 }
 
 const CUSTOMER_NAMES = [
-  "Harbor Family Dental", "Kestrel Logistics", "Mosaic Law Group", "Northstar Credit Union", "Oakridge Clinics",
+  "Harbor Family Dental", "Kestrel Logistics", "Contoso Pharma GmbH", "Northstar Credit Union Inc.", "Oakridge Clinics",
   "Pioneer Title Co", "Quartz Analytics", "Riverside Schools", "Summit Realty", "Tidal Insurance",
   "Union Street Bakery", "Vantage Engineering",
 ];
@@ -105,6 +105,8 @@ export interface CsvQuirks {
   malformedRow?: number;
   /** Lower-case header names. */
   lowerCaseHeaders?: boolean;
+  /** A CUSTOMER_NAME column after CUSTOMER_EXTERNAL_ID (CUSTOMER and USER reports): not in webex.md, seen in some. */
+  customerNameColumn?: boolean;
 }
 
 function days(start: string, end: string): number {
@@ -150,6 +152,7 @@ function csvField(value: string): string {
 /** The report as CSV (CRLF line ends, RFC 4180 quoting), streamed row by row. */
 export function reportCsv(world: WebexWorld, spec: ReportSpec, quirks: CsvQuirks = {}): Readable {
   let columns = [...WEBEX_COLUMNS[spec.type]];
+  if (quirks.customerNameColumn && spec.type !== "PARTNER") columns.splice(columns.indexOf("CUSTOMER_EXTERNAL_ID") + 1, 0, "CUSTOMER_NAME");
   if (quirks.shuffleColumns) columns = [...columns].reverse();
   const partner = spec.subPartnerOrgId ? world.subPartners.find((s) => s.orgId === spec.subPartnerOrgId) : undefined;
   const partnerName = partner?.name ?? world.partnerName;
@@ -175,6 +178,7 @@ export function reportCsv(world: WebexWorld, spec: ReportSpec, quirks: CsvQuirks
             QUANTITY: u.quantity,
             CUSTOMER_ORG_ID: customer.orgId,
             CUSTOMER_EXTERNAL_ID: customer.externalId,
+            CUSTOMER_NAME: customer.name,
             LOCATION_ID: u.location,
             SUBSCRIBER_ID: `${customer.externalId}-S${u.userIndex + 1}`,
             USER_ID: isWorkspace ? "" : webexId("PEOPLE", `${customer.orgId}-${u.userIndex}`),
@@ -200,6 +204,7 @@ export function reportCsv(world: WebexWorld, spec: ReportSpec, quirks: CsvQuirks
             QUANTITY: s.qty.toFixed(),
             CUSTOMER_ORG_ID: customer.orgId,
             CUSTOMER_EXTERNAL_ID: customer.externalId,
+            CUSTOMER_NAME: customer.name,
             LOCATION_ID: s.location,
           };
         } else {

@@ -47,6 +47,8 @@ export interface WebexSimulator extends SimulatorHandle {
   failNextReport(errors?: WebexReportError[]): void;
   /** CSV quirks for the next created report. */
   quirksForNextReport(quirks: CsvQuirks): void;
+  /** CSV quirks for every report created from now on (the next report's own quirks are added to them). */
+  setDefaultQuirks(quirks: CsvQuirks): void;
   /** Expires every download link handed out so far. */
   expireLinks(): void;
 }
@@ -75,6 +77,7 @@ export async function createWebexSimulator(options: WebexSimulatorOptions = {}):
   let linkGeneration = 0;
   let nextFailure: WebexReportError[] | undefined;
   let nextQuirks: CsvQuirks = {};
+  let defaultQuirks: CsvQuirks = {};
   let selfUrl = "";
 
   function authorize(req: SimRequest, scope: "read" | "write"): SimResponse | undefined {
@@ -178,7 +181,7 @@ export async function createWebexSimulator(options: WebexSimulatorOptions = {}):
             polls: 0,
             errors: [],
             failWith: nextFailure,
-            quirks: nextQuirks,
+            quirks: { ...defaultQuirks, ...nextQuirks },
           };
           nextFailure = undefined;
           nextQuirks = {};
@@ -282,6 +285,9 @@ export async function createWebexSimulator(options: WebexSimulatorOptions = {}):
     world,
     failNextReport(errors = [{ code: 2024, description: "Billing Report generation failed." }]) {
       nextFailure = errors;
+    },
+    setDefaultQuirks(quirks: CsvQuirks) {
+      defaultQuirks = quirks;
     },
     quirksForNextReport(quirks: CsvQuirks) {
       nextQuirks = quirks;
