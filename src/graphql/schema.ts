@@ -3,6 +3,7 @@ import { buildSchema } from "type-graphql";
 import type { GraphQLSchema } from "graphql";
 import { ACCESS_EXTENSION, authChecker, type AccessRule } from "../auth/roles";
 import { AuditLogResolver } from "./resolvers/audit-log.resolver";
+import { CustomerInsightsResolver, PsaReconciliationResolver } from "./resolvers/customer-insights.resolver";
 import { InvoiceLineResolver, InvoiceResolver, ManagedCompanyResolver, MoneyResolver, PartnerResolver, SubscriptionResolver, UsageResolver } from "./resolvers/entities.resolver";
 import { BillingReportResolver, CompanyUserLinesResolver, PartnerReportsResolver } from "./resolvers/billing-report.resolver";
 import { CustomerResolver, ManagedCompanyDirectoryResolver } from "./resolvers/customer.resolver";
@@ -38,6 +39,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
       CustomerBillingResolver,
       ManagedCompanyDirectoryResolver,
       AuditLogResolver,
+      CustomerInsightsResolver,
+      PsaReconciliationResolver,
     ],
     validate: { forbidUnknownValues: false },
     authChecker,

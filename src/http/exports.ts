@@ -8,7 +8,9 @@
  * export carries what the partner pays).
  *
  * Columns (CSV header row, NDJSON keys): see EXPORT_COLUMNS. Decimals are exact text, money at its
- * currency's minor unit as GraphQL writes it; each money column has its own currency column.
+ * currency's minor unit as GraphQL writes it. Cost and resale are the price book's (pricing/), each with
+ * its own currency column (a resale price may be in another currency than the cost); the margin is in
+ * theirs when they share one, else empty; pricing_reason says why a figure is empty.
  *
  * A vendor that fails degrades only its own lines: the export still streams the others, and says so
  * before the first row, in the `x-export-complete: false` and `x-export-errors` (JSON) headers and, in
@@ -21,6 +23,8 @@ import { denialOf } from "../auth/roles";
 import { scopeAllows } from "../domain/connector";
 import type { InvoiceLineRecord, Vendor } from "../domain/model";
 import { moneyText } from "../domain/money";
+import { reasonsOf } from "../pricing/price-book";
+import type { Decimal } from "decimal.js";
 import { formatBillingPeriod, parseBillingPeriod, periodIndex, periodOf, type BillingPeriod } from "../domain/period";
 import type { GatewayContext } from "../graphql/context";
 import type { GatewayMetrics } from "../metrics";
@@ -49,6 +53,12 @@ export const EXPORT_COLUMNS = [
   "unit",
   "cost",
   "cost_currency",
+  "cost_source",
+  "resale",
+  "resale_currency",
+  "margin",
+  "pricing_rule",
+  "pricing_reason",
   "charge_type",
   "charge_start",
   "charge_end",
@@ -104,8 +114,11 @@ export function parseExportRequest(ctx: GatewayContext, url: URL): ExportRequest
   return { period, format, filter: { customerId, vendor: vendor as Vendor | null, connectionId } as InvoiceLineFilter };
 }
 
+const moneyCell = (m: { amount: Decimal; currency: string } | null) => (m === null ? null : moneyText(m.amount, m.currency));
+
 function rowOf(ctx: GatewayContext, line: InvoiceLineRecord): Row {
   const customer = ctx.directory.customerOfLine(line);
+  const price = ctx.priceBook.price(line, customer);
   const product = ctx.registry.get(line.connectionId)?.productFor(line.productKey, line.description);
   return {
     period: formatBillingPeriod(line.period),
@@ -123,8 +136,14 @@ function rowOf(ctx: GatewayContext, line: InvoiceLineRecord): Row {
     description: line.description,
     quantity: line.quantity.toFixed(),
     unit: line.unit,
-    cost: line.amount === null || line.currency === null ? null : moneyText(line.amount, line.currency),
-    cost_currency: line.amount === null ? null : line.currency,
+    cost: moneyCell(price.cost),
+    cost_currency: price.cost?.currency ?? null,
+    cost_source: price.costSource,
+    resale: moneyCell(price.resale),
+    resale_currency: price.resale?.currency ?? null,
+    margin: moneyCell(price.margin),
+    pricing_rule: price.rule,
+    pricing_reason: reasonsOf(price),
     charge_type: line.chargeType,
     charge_start: line.chargeStart,
     charge_end: line.chargeEnd,

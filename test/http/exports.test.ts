@@ -45,9 +45,10 @@ function totals(rows: Array<Record<string, string | null>>, amount = "cost", cur
 }
 
 async function graphqlLines(filter = "") {
-  const res = await t.gql(`{ invoiceLines(period: "${PERIOD}", first: 1000${filter}) { totalCount nodes { id quantity amount { amount currency } } } }`, undefined, token);
+  const res = await t.gql(`{ invoiceLines(period: "${PERIOD}", first: 1000${filter}) { totalCount nodes { id quantity cost { amount currency } resale { amount currency } margin { amount } } } }`, undefined, token);
   expect(res.body.errors).toBeUndefined();
-  return res.body.data!.invoiceLines as { totalCount: number; nodes: Array<{ id: string; quantity: string; amount: { amount: string; currency: string } | null }> };
+  type M = { amount: string; currency: string } | null;
+  return res.body.data!.invoiceLines as { totalCount: number; nodes: Array<{ id: string; quantity: string; cost: M; resale: M; margin: M }> };
 }
 
 describe("invoice-lines export", () => {
@@ -62,12 +63,16 @@ describe("invoice-lines export", () => {
     const gql = await graphqlLines();
     expect(rows).toHaveLength(gql.totalCount);
     expect(new Set(rows.map((r) => r.vendor))).toEqual(new Set(["KEEPER", "WEBEX", "MICROSOFT"]));
-    // The first 1,000 lines match GraphQL's one by one (id, quantity, cost).
+    // The first 1,000 lines match GraphQL's one by one (id, quantity, cost, resale, margin).
     const byId = new Map(rows.map((r) => [r.line_id, r]));
+    const cells = (r: Record<string, string>) => [r.quantity, r.cost || null, r.cost_currency || null, r.resale || null, r.resale_currency || null, r.margin || null];
     for (const n of gql.nodes) {
-      const r = byId.get(n.id)!;
-      expect([r.quantity, r.cost || null, r.cost_currency || null]).toEqual([n.quantity, n.amount?.amount ?? null, n.amount?.currency ?? null]);
+      expect(cells(byId.get(n.id)!)).toEqual([n.quantity, n.cost?.amount ?? null, n.cost?.currency ?? null, n.resale?.amount ?? null, n.resale?.currency ?? null, n.margin?.amount ?? null]);
     }
+    // Webex reports no money: its cost comes from the price book, and every line is priced.
+    const webex = rows.filter((r) => r.vendor === "WEBEX");
+    expect(webex.length).toBeGreaterThan(0);
+    expect(webex.every((r) => r.cost_source === "PRICE_BOOK" && r.cost !== "" && r.resale !== "")).toBe(true);
     const perCurrency = totals(rows.map((r) => ({ ...r, cost: r.cost || null })));
     expect(Object.keys(perCurrency).length).toBeGreaterThan(0);
   });
@@ -86,10 +91,14 @@ describe("invoice-lines export", () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(new Set(lines.map((l) => l.customer_id))).toEqual(new Set(["harbor-dental"]));
     expect(lines[0].customer_name).toBe("Harbor Family Dental");
-    const customer = await t.gql(`{ customer(id: "harbor-dental") { totals(period: "${PERIOD}") { lines byCurrency { currency subtotal { amount } } } } }`, undefined, token);
-    const expected = customer.body.data!.customer.totals;
+    expect(lines[0].psa_company_id).toBe("PSA-1001");
+    const customer = await t.gql(`{ customer(id: "harbor-dental") { billing(period: "${PERIOD}") { lines totals { currency cost { amount } resale { amount } } } } }`, undefined, token);
+    expect(customer.body.errors).toBeUndefined();
+    const expected = customer.body.data!.customer.billing;
     expect(lines).toHaveLength(expected.lines);
-    expect(totals(lines)).toEqual(Object.fromEntries(expected.byCurrency.filter((c: any) => c.subtotal).map((c: any) => [c.currency, new Decimal(c.subtotal.amount).toFixed()])));
+    const fig = (key: "cost" | "resale") => Object.fromEntries(expected.totals.filter((c: any) => c[key]).map((c: any) => [c.currency, new Decimal(c[key].amount).toFixed()]));
+    expect(totals(lines)).toEqual(fig("cost"));
+    expect(totals(lines, "resale", "resale_currency")).toEqual(fig("resale"));
   });
 
   it.each([
