@@ -42,6 +42,8 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "customer-lines.graphql",
     "customer-billing.graphql",
     "customer-directory.graphql",
+    "psa-customers.graphql",
+    "psa-customer-lines.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
     "partner-invoice.graphql",
@@ -66,6 +68,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
       variables.units = "2.5";
       variables.hour = new Date(Math.floor(now / 3_600_000) * 3_600_000).toISOString();
     }
+    if (text.includes("$customerId")) variables.customerId = "harbor-dental";
     if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
     if (text.includes("$input") && sandbox) {
       variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };

@@ -3,10 +3,12 @@
  * (examples/psa-invoice-lines.ts) built on them runs against a sandbox gateway over HTTP.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Decimal } from "decimal.js";
+import { parse as losslessParse } from "lossless-json";
 import { lastMonth } from "../../src/graphql/examples";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
@@ -76,5 +78,48 @@ describe("generated typed documents and the PSA example", () => {
     for (const n of nodes) expect({ id: n.id, amount: byId.get(n.id)?.[6], currency: byId.get(n.id)?.[7] }).toEqual({ id: n.id, amount: n.amount?.amount ?? "", currency: n.amount?.currency ?? "" });
     expect(stderr).toContain(`${totalCount} lines for`);
     expect(stderr).toContain(`in ${Math.ceil(totalCount / 200)} pages`);
+  }, SLOW_MS);
+
+  it("the PSA sync example writes ConnectWise additions and Autotask charges that add up to each customer's resale", async () => {
+    await run(process.execPath, [tsc, "-p", "examples/tsconfig.json", "--outDir", out], { cwd: root });
+    const period = lastMonth();
+    const files = mkdtempSync(join(tmpdir(), "psa-sync-"));
+    try {
+      const { stderr } = await run(process.execPath, [join(out, "examples", "psa-sync.js")], {
+        cwd: root,
+        env: { ...process.env, NODE_PATH: join(root, "node_modules"), GATEWAY_URL: t.gateway.graphqlUrl, GATEWAY_TOKEN: await t.token(), PERIOD: period, OUT_DIR: files },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      // Exact numbers: parsed back as their digits, never as floats.
+      const read = (name: string) => losslessParse(readFileSync(join(files, name), "utf8"), undefined, (v) => new Decimal(v)) as any[];
+      const connectwise = read("connectwise-agreement-additions.json");
+      const autotask = read("autotask-contract-charges.json");
+      const withLines = ["harbor-dental", "kestrel-logistics", "contoso-pharma"];
+      expect(connectwise.map((c) => c.customerId)).toEqual(expect.arrayContaining(withLines));
+      for (const customerId of withLines) {
+        const billing = await t.gql(`query($p: BillingPeriod!) { customer(id: "${customerId}") { psaCompanyId billing(period: $p) { totals { currency resale { amount } } } } }`, { p: period });
+        const { psaCompanyId, billing: b } = billing.body.data!.customer;
+        const expected = Object.fromEntries(b.totals.filter((c: any) => c.resale).map((c: any) => [c.currency, new Decimal(c.resale.amount).toFixed()]));
+        const cw = connectwise.find((c) => c.customerId === customerId);
+        const at = autotask.find((c) => c.customerId === customerId);
+        expect(cw.company).toEqual({ identifier: psaCompanyId });
+        expect(at.companyID).toBe(psaCompanyId);
+        const sums = (items: any[], key: string) => {
+          const out: Record<string, Decimal> = {};
+          for (const i of items) out[i.currency] = (out[i.currency] ?? new Decimal(0)).plus(i[key]);
+          return Object.fromEntries(Object.entries(out).map(([c, v]) => [c, v.toFixed()]));
+        };
+        expect(sums(cw.additions, "extPrice")).toEqual(expected);
+        expect(sums(at.charges, "billableAmount")).toEqual(expected);
+        for (const a of cw.additions) {
+          expect(a).toMatchObject({ billCustomer: "Billable", effectiveDate: `${period}-01T00:00:00Z`, product: { identifier: expect.any(String) } });
+          // The unit price is the exact amount ÷ quantity to 6 decimals: within half a millionth per unit.
+          expect(a.unitPrice.times(a.quantity).minus(a.extPrice).abs().lte(a.quantity.abs().times("0.0000005"))).toBe(true);
+        }
+      }
+      expect(stderr).toMatch(/lines for \d+ customers written to/);
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
   }, SLOW_MS);
 });
