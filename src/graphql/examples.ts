@@ -5,6 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { formatBillingPeriod, periodOf, previousPeriod } from "../domain/period";
+// What the sandbox's PSA billed for one month, with one discrepancy (the PsaReconciliation tab's variables).
+import SANDBOX_PSA_CHARGES from "../sandbox/psa-charges.json";
 
 export interface ExampleOperation {
   name: string;
@@ -44,6 +46,7 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
     "customer-directory.graphql",
     "psa-customers.graphql",
     "psa-customer-lines.graphql",
+    "psa-reconciliation.graphql",
     "webex-report.graphql",
     "marketplace.graphql",
     "partner-invoice.graphql",
@@ -69,6 +72,10 @@ export function exampleOperations(now: number, sandbox: { distributorConnectionI
       variables.hour = new Date(Math.floor(now / 3_600_000) * 3_600_000).toISOString();
     }
     if (text.includes("$customerId")) variables.customerId = "harbor-dental";
+    if (text.includes("$charges")) {
+      variables.period = SANDBOX_PSA_CHARGES.period;
+      variables.charges = SANDBOX_PSA_CHARGES.charges;
+    }
     if (text.includes("$companyId")) variables.companyId = "paste a ManagedCompany id from Month overview";
     if (text.includes("$input") && sandbox) {
       variables.input = { connectionId: sandbox.distributorConnectionId, vendorInternalId: sandbox.trialAccount };

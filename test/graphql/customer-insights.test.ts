@@ -3,7 +3,7 @@
  * month-over-month change with its causes, MRR, and the PSA reconciliation with each kind of difference.
  */
 import { Decimal } from "decimal.js";
-import { lastMonth } from "../../src/graphql/examples";
+import { exampleOperations, lastMonth } from "../../src/graphql/examples";
 import { formatBillingPeriod, parseBillingPeriod, previousPeriod, type BillingPeriod } from "../../src/domain/period";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
@@ -138,5 +138,18 @@ describe("PSA reconciliation", () => {
     const future = await t.gql(RECONCILE, { p: "2999-01", charges: [] });
     expect(future.status).toBe(400);
     expect(t.upstreamCalls()).toBe(0);
+  });
+
+  it("finds the one discrepancy the sandbox's PSA sample holds: a Keeper seat Kestrel is not billed for", async () => {
+    const sample = exampleOperations(Date.now(), null).find((o) => o.name === "PsaReconciliation")!;
+    expect(sample.variables).toMatchObject({ period: "2025-08" });
+    const res = await t.gql(sample.query, sample.variables);
+    expect(res.body.errors).toBeUndefined();
+    const r = res.body.data!.psaReconciliation;
+    expect(r.differences).toEqual([
+      expect.objectContaining({ kind: "UNDER_BILLED", customerId: "kestrel-logistics", sku: "10002", currency: "USD", quantityDelta: "-1", psaReferences: ["AGR-1002/ADD-6"] }),
+    ]);
+    expect(r.matched).toBe((sample.variables!.charges as unknown[]).length - 1);
+    expect(r.unmatchedCustomerRefs).toEqual([]);
   });
 });
