@@ -597,6 +597,8 @@ export class LineStoreWriter {
         if (!a) memo.set(by, (a = self.aggregates(combos, by)));
         return a;
       },
+      companies: () =>
+        companies.keys.flatMap((key, o) => (key === PARTNER_COMPANY ? [] : [{ key, name: companies.labels[o] ?? null, externalIds: (companies.extra[o] as ExternalId[] | undefined) ?? [] }])),
       async count(filter: LineFilter = {}) {
         return positions(filter)?.length ?? count;
       },

@@ -4,7 +4,7 @@
  * order, so cursors stay stable.
  */
 import type { LineAggregate, AggregateDimension } from "./aggregate";
-import type { InvoiceLineRecord } from "./model";
+import type { ExternalId, InvoiceLineRecord } from "./model";
 import type { Reconciliation } from "./reconcile";
 
 export interface LineFilter {
@@ -28,6 +28,8 @@ export interface LineSource {
 export interface StoredLines extends LineSource {
   readonly size: number;
   aggregates(by: AggregateDimension): LineAggregate[];
+  /** The companies the lines are for (the partner's own lines excluded), as the first line of each named them. */
+  companies(): Array<{ key: string; name: string | null; externalIds: ExternalId[] }>;
   readonly reconciliation: Reconciliation;
   dispose(): void;
 }

@@ -132,6 +132,14 @@ describe("line store", () => {
     expect(text(store.reconciliation)).toEqual(text(expected));
   });
 
+  it("knows the companies its lines are for, with the names and ids of their first lines, without reading a line back", () => {
+    const firstOf = new Map<string, { key: string; name: string | null; externalIds: unknown }>();
+    for (const l of memory.lines) if (l.companyKey !== null && !firstOf.has(l.companyKey)) firstOf.set(l.companyKey, { key: l.companyKey, name: l.companyName, externalIds: l.companyExternalIds });
+    expect(firstOf.size).toBeGreaterThan(1);
+    const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+    expect([...stored.store!.companies()].sort(byKey)).toEqual([...firstOf.values()].sort(byKey));
+  });
+
   it("filters through its indexes like a scan of the lines", async () => {
     const store = stored.store!;
     const customer = memory.lines[3].companyKey!;

@@ -64,11 +64,38 @@ describe("the sandbox's directory", () => {
     expect((await unmapped(t)).length).toBe(nodes.length);
   });
 
+  it("lists Partner Center's billed companies as unmapped, suggests one by name, and links it through its invoice's ids", async () => {
+    const before = await unmapped(t);
+    const microsoft = before.filter((n) => n.company.id.startsWith("company:microsoft-partner-billing:"));
+    // Eight Partner Center customers, three of them in the directory.
+    expect(microsoft.map((n) => n.company.name).sort()).toEqual(["Adventure Works", "Litware Inc", "Tailspin Toys", "Wide World Importers", "Woodgrove Bank"]);
+    const tailspin = microsoft.find((n) => n.company.name === "Tailspin Toys")!;
+    expect(tailspin.company.externalIds.map((e: any) => e.kind).sort()).toEqual(["microsoft.customerId", "microsoft.domain"]);
+    expect(tailspin.suggestions).toEqual([]);
+
+    const created = await t.gql(CREATE, { id: "tailspin", n: "Tailspin Toys, Inc.", p: "PSA-2001" });
+    expect(created.body.errors).toBeUndefined();
+    const suggested = (await unmapped(t)).find((n) => n.company.id === tailspin.company.id)!;
+    expect(suggested.suggestions).toEqual([{ customer: { id: "tailspin", name: "Tailspin Toys, Inc." }, confidence: expect.any(Number), reason: expect.stringMatching(/name/i) }]);
+    // Still not linked: a suggestion is only applied when someone accepts it.
+    expect((await t.gql(CUSTOMER, { id: "tailspin" })).body.data!.customer.companies).toEqual([]);
+
+    const linked = await t.gql(LINK, { c: "tailspin", co: tailspin.company.id });
+    expect(linked.body.errors).toBeUndefined();
+    expect(linked.body.data!.linkCompany.externalIds).toEqual(expect.arrayContaining(tailspin.company.externalIds));
+    const lines = await t.gql(`query($p: BillingPeriod!) { customer(id: "tailspin") { invoiceLines(period: $p) { totalCount nodes { vendor } } } }`, { p: lastMonth() });
+    expect(lines.body.data!.customer.invoiceLines.totalCount).toBeGreaterThan(0);
+    expect(new Set(lines.body.data!.customer.invoiceLines.nodes.map((n: any) => n.vendor))).toEqual(new Set(["MICROSOFT"]));
+    expect((await unmapped(t)).some((n) => n.company.id === tailspin.company.id)).toBe(false);
+    await t.gql(UNLINK, { c: "tailspin", co: tailspin.company.id });
+  });
+
   it("gives each customer its companies across vendors, named", async () => {
     const res = await t.gql(CUSTOMER, { id: "harbor-dental" });
     expect(res.body.errors).toBeUndefined();
     const companies = res.body.data!.customer.companies;
-    expect(new Set(companies.map((c: any) => c.vendor))).toEqual(new Set(["KEEPER", "WEBEX"]));
+    // Microsoft's company comes from Partner Center's invoice (that connector lists no companies).
+    expect(new Set(companies.map((c: any) => c.vendor))).toEqual(new Set(["KEEPER", "WEBEX", "MICROSOFT"]));
     // The Webex report names no customer: its company takes the directory customer's name.
     expect(companies.find((c: any) => c.vendor === "WEBEX").name).toBe("Harbor Family Dental");
   });

@@ -11,10 +11,10 @@ import type { DirectoryCustomer } from "../../customers/directory";
 import { Matcher, type Suggestion } from "../../customers/matching";
 import { BadUserInputError } from "../../domain/errors";
 import type { ExternalId, Vendor as VendorValue } from "../../domain/model";
-import { previousPeriod, type BillingPeriod } from "../../domain/period";
+import { periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
 import { parseGlobalId } from "../ids";
-import type { CompanyNode, LineNode, PartnerNode } from "../nodes";
+import { companyNode, type CompanyNode, type InvoiceNode, type LineNode, type PartnerNode } from "../nodes";
 import { paginate, type Page } from "../pagination";
 import { BillingPeriodScalar } from "../scalars/billing-period.scalar";
 import { CurrencyTotalsAccumulator } from "../../domain/currency-totals";
@@ -23,7 +23,7 @@ import { RelayConnection } from "../types/connection.factory";
 import { InvoiceLineConnection, ManagedCompany } from "../types/entities.type";
 import { Vendor } from "../types/enums";
 import { PageArgs } from "../types/inputs";
-import { gather } from "./access";
+import { gather, rootPartnerNode, visibleConnectors } from "./access";
 import { currencyTotal } from "./entities.resolver";
 import { companiesOf, companyById, invoiceLinesAcross, lineSourcesAcross, partnersInScope, statementOf } from "./query.resolver";
 
@@ -141,14 +141,62 @@ const TOTALS_PAGE = 5000;
 
 /** Every managed company in the caller's scope (a connection that fails degrades only its own part). */
 async function companiesInScope(ctx: GatewayContext, info: GraphQLResolveInfo): Promise<CompanyNode[]> {
-  return gather(ctx, info, (await partnersInScope(ctx, info, {})).map((p) => () => companiesOf(ctx, p)));
+  const [listed, billed] = await Promise.all([gather(ctx, info, (await partnersInScope(ctx, info, {})).map((p) => () => companiesOf(ctx, p))), billedCompanies(ctx, info)]);
+  return [...listed, ...billed];
 }
+
+/** Connections whose companies exist only on their invoices (Microsoft Partner Center lists none). */
+const BILLED_ONLY = new Set(["microsoft-partner-billing"]);
+
+/**
+ * The companies of billed-only connections: those on the latest of the last two months' statements
+ * (last month's invoice may not be issued yet), with the names and ids their lines give.
+ */
+async function billedCompanies(ctx: GatewayContext, info: GraphQLResolveInfo, connectionId?: string): Promise<CompanyNode[]> {
+  const connectors = visibleConnectors(ctx).filter((c) => BILLED_ONLY.has(c.info.api) && (!connectionId || c.info.id === connectionId));
+  return gather(
+    ctx,
+    info,
+    connectors.map((c) => async () => {
+      let period = previousPeriod(periodOf(new Date(ctx.now())));
+      for (let i = 0; i < 2; i++, period = previousPeriod(period)) {
+        const invoice = await statementOf(ctx, info, rootPartnerNode(c), period);
+        if (invoice) return companiesOfStatement(invoice);
+      }
+      return [];
+    }),
+  );
+}
+
+function companiesOfStatement(invoice: InvoiceNode): CompanyNode[] {
+  let found: Array<{ key: string; name: string | null; externalIds: ExternalId[] }>;
+  if (invoice.store) {
+    found = invoice.store.companies();
+  } else {
+    const byKey = new Map<string, { key: string; name: string | null; externalIds: ExternalId[] }>();
+    for (const l of invoice.lines) if (l.companyKey !== null && !byKey.has(l.companyKey)) byKey.set(l.companyKey, { key: l.companyKey, name: l.companyName, externalIds: l.companyExternalIds });
+    found = [...byKey.values()];
+  }
+  return found.map((c) =>
+    companyNode(
+      { connectionId: invoice.connectionId, vendor: invoice.vendor, partnerKey: invoice.partnerKey, key: c.key, name: c.name, plan: null, externalIds: c.externalIds, invitedUsers: null, maximumAllowedUsers: null, usage: [] },
+      invoice.source,
+    ),
+  );
+}
+
+/** Where errors of a mutation's company lookup are filed. */
+const COMPANY_LOOKUP = { path: { prev: undefined, key: "companyId", typename: undefined } } as unknown as GraphQLResolveInfo;
 
 /** The company a mutation names, from its vendor (its ids are what gets linked); BAD_USER_INPUT when the vendor does not know it. */
 async function companyOf(ctx: GatewayContext, companyId: string): Promise<CompanyNode> {
   const parsed = parseGlobalId(companyId);
   if (typeof parsed === "string" || parsed.type !== "company") throw new BadUserInputError(`companyId: ${typeof parsed === "string" ? parsed : "expected a company id"}`);
-  const company = await companyById(ctx, parsed.connectionId, parsed.keys[0], parsed.keys[1]);
+  const connector = ctx.registry.get(parsed.connectionId);
+  const company =
+    connector && BILLED_ONLY.has(connector.info.api)
+      ? ((await billedCompanies(ctx, COMPANY_LOOKUP, parsed.connectionId)).find((c) => c.id === companyId) ?? null)
+      : await companyById(ctx, parsed.connectionId, parsed.keys[0], parsed.keys[1]);
   if (!company) throw new BadUserInputError(`companyId: no company "${companyId.slice(0, 120)}" at its vendor`);
   return company;
 }
