@@ -54,17 +54,43 @@ export class FaultQueue {
     };
   }
 
+  /**
+   * From now on, a share of all requests (`rate`, 0..1) gets one of `faults`, picked by a seeded random
+   * sequence so a run can be repeated (soak tests); `setRandomFaults(0, [])` ends it. Queued faults come first.
+   */
+  setRandomFaults(rate: number, faults: Fault[], seed = 1): void {
+    let state = seed >>> 0 || 1;
+    const next = () => {
+      // xorshift32: small, fast and repeatable; not for anything but picking faults.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) / 0x100000000;
+    };
+    this.random = rate > 0 && faults.length > 0 ? { rate, faults, next } : undefined;
+  }
+
+  /** Requests that got a random fault since setRandomFaults. */
+  randomFaultsInjected = 0;
+
+  private random: { rate: number; faults: Fault[]; next: () => number } | undefined;
+
   /** Removes and returns the fault for this request, route-specific faults first. */
   take(route: string): Fault | undefined {
     for (const key of [route, ANY_ROUTE]) {
       const queue = this.queues.get(key);
       if (queue && queue.length > 0) return queue.shift();
     }
+    if (this.random && this.random.next() < this.random.rate) {
+      this.randomFaultsInjected++;
+      return this.random.faults[Math.floor(this.random.next() * this.random.faults.length)];
+    }
     return undefined;
   }
 
   clear(): void {
     this.queues.clear();
+    this.random = undefined;
   }
 }
 
