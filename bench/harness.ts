@@ -48,6 +48,8 @@ export interface Scenario {
   name: string;
   title: string;
   run(ctx: ScenarioContext): Promise<Omit<ScenarioResult, "scenario" | "title" | "durationMs">>;
+  /** Figures set against another scenario of the same run (e.g. a bare loop it measured), added after all ran. */
+  relate?(own: ScenarioResult, all: ScenarioResult[]): Metric[];
 }
 
 /** The percentile of ascending samples (nearest rank). */
@@ -166,6 +168,10 @@ export async function runScenarios(scenarios: Scenario[], size: BenchSize, log: 
     } catch (err) {
       results.push({ scenario: s.name, title: s.title, metrics: [{ name: "failed", value: err instanceof Error ? err.message : String(err), met: false }], latencies: [], notes: [], durationMs: Date.now() - started });
     }
+  }
+  for (const s of scenarios) {
+    const own = results.find((r) => r.scenario === s.name);
+    if (s.relate && own && !own.metrics.some((m) => m.name === "failed")) own.metrics.push(...s.relate(own, results));
   }
   return results;
 }

@@ -159,6 +159,12 @@ export const largeMsp: Scenario = {
 };
 
 /** Runs one of the older bench scripts in a fresh process (its peak RSS its own); its lines are the notes. */
+/** The number at the end of the first note line matching `pattern` (the older scripts' figures). */
+export function figureIn(notes: string[], pattern: RegExp): number {
+  const line = notes.find((l) => pattern.test(l));
+  return line ? Number(/(-?\d+(?:\.\d+)?)\s*(?:\(.*\))?\s*$/.exec(line)?.[1]) : Number.NaN;
+}
+
 function childScenario(name: string, title: string, script: string, smokeEnv: Record<string, string>, goals: Array<{ pattern: RegExp; name: string; goal: string; test: (v: number) => boolean }>): Scenario {
   return {
     name,
@@ -175,8 +181,7 @@ function childScenario(name: string, title: string, script: string, smokeEnv: Re
       const notes = stdout.trimEnd().split("\n");
       const metrics: Metric[] = [];
       for (const g of goals) {
-        const line = notes.find((l) => g.pattern.test(l));
-        const value = line ? Number(/(-?\d+(?:\.\d+)?)\s*(?:\(.*\))?\s*$/.exec(line)?.[1]) : Number.NaN;
+        const value = figureIn(notes, g.pattern);
         metrics.push({ name: g.name, value: Number.isNaN(value) ? "not found" : value, goal: g.goal, met: !Number.isNaN(value) && g.test(value) });
       }
       return { metrics, latencies: [], notes };
@@ -214,3 +219,29 @@ export const hostile = childScenario(
     { pattern: /vendor calls caused by refused requests/, name: "vendor calls caused by refused requests", goal: "0", test: (v) => v === 0 },
   ],
 );
+
+const BIG_SMOKE = { BENCH_WEBEX_ROWS: "2000", BENCH_PCB_LINES: "20000" };
+
+/** End to end through GraphQL, set against the bare loops the webex-report and partner-invoice scenarios measured. */
+export const bigData: Scenario = {
+  ...childScenario("big-data", "the Webex report and the Partner Center invoice end to end through GraphQL aggregates, cold, against their bare parse loops", "big-data.js", BIG_SMOKE, [
+    { pattern: /^\s+peak RSS during it/, name: "webex: peak RSS (MiB)", goal: "< 256", test: (v) => v < 256 },
+  ]),
+  relate(own, all) {
+    const metrics: Metric[] = [];
+    const wxTime = figureIn(own.notes, /^\s+time \(ms\)/);
+    const pcNotes = own.notes.slice(own.notes.findIndex((l) => l.startsWith("partner invoice")));
+    const pcTime = figureIn(pcNotes, /^\s+time \(ms\)/);
+    const pcPeak = figureIn(pcNotes, /^\s+peak RSS during it/);
+    metrics.push({ name: "webex: time", value: wxTime, unit: "ms" });
+    metrics.push({ name: "partner invoice: time", value: pcTime, unit: "ms" });
+    metrics.push({ name: "partner invoice: peak RSS (MiB)", value: pcPeak, goal: "< 256", met: pcPeak < 256 });
+    const wxBare = figureIn(all.find((r) => r.scenario === "webex-report")?.notes ?? [], /bare csv-parse rows\/s/);
+    const pcBare = figureIn(all.find((r) => r.scenario === "partner-invoice")?.notes ?? [], /bare gunzip \+ JSON\.parse lines\/s/);
+    const wxRows = Number(/(\d+) rows/.exec(own.notes.find((l) => l.startsWith("webex USER report")) ?? "")?.[1]);
+    const pcLines = Number(/(\d+) lines/.exec(pcNotes[0] ?? "")?.[1]);
+    if (!Number.isNaN(wxBare)) metrics.push({ name: "webex: end to end ÷ bare csv-parse time", value: round(wxTime / ((wxRows / wxBare) * 1000), 2), unit: "(includes generating and sending the report)" });
+    if (!Number.isNaN(pcBare)) metrics.push({ name: "partner invoice: end to end ÷ bare gunzip + JSON.parse time", value: round(pcTime / ((pcLines / pcBare) * 1000), 2), unit: "(includes the export and the blob downloads)" });
+    return metrics;
+  },
+};
