@@ -1,5 +1,6 @@
 /** Every scenario `npm run bench` knows, in the order it runs them (`npm run bench -- <name> ...` picks some). */
 import type { Scenario } from "../harness";
+import { fanout } from "./fanout";
 import { costliest, hostile, largeMsp, monthOverview, partnerInvoice, webexReport } from "./sandbox-figures";
 
-export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile];
+export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile, fanout];
