@@ -1,6 +1,7 @@
 /** Every scenario `npm run bench` knows, in the order it runs them (`npm run bench -- <name> ...` picks some). */
 import type { Scenario } from "../harness";
+import { dedup } from "./dedup";
 import { fanout } from "./fanout";
 import { costliest, hostile, largeMsp, monthOverview, partnerInvoice, webexReport } from "./sandbox-figures";
 
-export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile, fanout];
+export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile, fanout, dedup];
