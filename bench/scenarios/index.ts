@@ -2,6 +2,7 @@
 import type { Scenario } from "../harness";
 import { dedup } from "./dedup";
 import { fanout } from "./fanout";
+import { overhead } from "./overhead";
 import { costliest, hostile, largeMsp, monthOverview, partnerInvoice, webexReport } from "./sandbox-figures";
 
-export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile, fanout, dedup];
+export const SCENARIOS: Scenario[] = [monthOverview, costliest, largeMsp, webexReport, partnerInvoice, hostile, fanout, dedup, overhead];
