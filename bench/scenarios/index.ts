@@ -4,5 +4,8 @@ import { dedup } from "./dedup";
 import { fanout } from "./fanout";
 import { overhead } from "./overhead";
 import { bigData, costliest, hostile, largeMsp, monthOverview, partnerInvoice, webexReport } from "./sandbox-figures";
+import { soak } from "./soak";
+import { warmThroughput } from "./warm-throughput";
 
-export const SCENARIOS: Scenario[] = [fanout, dedup, overhead, monthOverview, costliest, largeMsp, webexReport, partnerInvoice, bigData, hostile];
+/** Issue 13's scenarios first (fan-out, dedup, warm throughput, overhead, big data, soak), then the older figures. */
+export const SCENARIOS: Scenario[] = [fanout, dedup, warmThroughput, overhead, webexReport, partnerInvoice, bigData, soak, monthOverview, costliest, largeMsp, hostile];

@@ -76,8 +76,38 @@ export function subscriptionNode(record: SubscriptionRecord, source: Provenance)
   return { ...record, id: globalId("subscription", record.connectionId, record.key), externalId: record.key, source };
 }
 
+/**
+ * Nodes and figures derived from one record alone, kept as long as the record is. Records come from
+ * the cache's decoded payloads, which are immutable and shared by every request of the same scope, so
+ * a warm request reuses what the previous one derived instead of redoing it per line or per company.
+ */
+const productNodes = new WeakMap<ProductRecord, ProductNode>();
+/**
+ * Keyed by a statement's lines (some connectors wrap the same cached lines in a new record per request):
+ * the totals depend on the lines alone; the reconciliation also on what was reported and the rules,
+ * so it is reused only while those are the same.
+ */
+interface StatementFigures {
+  totals?: CurrencyTotals[];
+  reconciled?: { reported: StatementRecord["reported"]; rule: StatementRecord["lineAmountRule"]; lineTotals: boolean; result: Reconciliation };
+}
+const statementFigures = new WeakMap<readonly unknown[], StatementFigures>();
+const reportsNothing = (r: StatementRecord["reported"]) => r.byCurrency.length === 0 && r.groups.length === 0;
+
+function reconciledOf(statement: StatementRecord, figures: StatementFigures): Reconciliation {
+  const rule = statement.lineAmountRule;
+  const lineTotals = statement.lineTotals ?? false;
+  const r = figures.reconciled;
+  if (r && r.rule === rule && r.lineTotals === lineTotals && (r.reported === statement.reported || (reportsNothing(r.reported) && reportsNothing(statement.reported)))) return r.result;
+  const result = reconcile(statement);
+  figures.reconciled = { reported: statement.reported, rule, lineTotals, result };
+  return result;
+}
+
 export function productNode(record: ProductRecord): ProductNode {
-  return { ...record, id: globalId("product", record.connectionId, record.key), externalId: record.key };
+  let node = productNodes.get(record);
+  if (!node) productNodes.set(record, (node = { ...record, id: globalId("product", record.connectionId, record.key), externalId: record.key }));
+  return node;
 }
 
 export function usageNode(record: UsageRecord, connectionId: string, vendor: Vendor): UsageNode {
@@ -103,17 +133,20 @@ function mergeCurrencyTotals(groups: LineAggregate[]): CurrencyTotals[] {
 }
 
 export function invoiceNode(statement: StatementRecord, source: Provenance): InvoiceNode {
-  let memo: Reconciliation | undefined;
-  let totals: CurrencyTotals[] | undefined;
   const store = statement.store;
+  // A stored statement's `lines` is empty (its store derives and keeps its own figures): not a key.
+  let memo = store ? {} : statementFigures.get(statement.lines);
+  if (!memo) statementFigures.set(statement.lines, (memo = {}));
+  const figures = memo;
+  let reconciliation: Reconciliation | undefined;
   return {
     ...statement,
     id: globalId("invoice", statement.connectionId, statement.partnerKey, formatBillingPeriod(statement.period)),
     source,
-    reconciliation: () => (memo ??= store ? store.reconciliation : reconcile(statement)),
+    reconciliation: () => (reconciliation ??= store ? store.reconciliation : reconciledOf(statement, figures)),
     aggregates: (by) => (store ? store.aggregates(by) : aggregateLines(statement.lines, by)),
     currencyTotals: () =>
-      (totals ??= store
+      (figures.totals ??= store
         ? mergeCurrencyTotals(store.aggregates("CHARGE_TYPE"))
         : (() => {
             const acc = new CurrencyTotalsAccumulator();
