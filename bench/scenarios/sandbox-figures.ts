@@ -238,9 +238,11 @@ export const bigData: Scenario = {
     metrics.push({ name: "partner invoice: peak RSS (MiB)", value: pcPeak, goal: "< 256", met: pcPeak < 256 });
     const wxBare = figureIn(all.find((r) => r.scenario === "webex-report")?.notes ?? [], /bare csv-parse rows\/s/);
     const pcBare = figureIn(all.find((r) => r.scenario === "partner-invoice")?.notes ?? [], /bare gunzip \+ JSON\.parse lines\/s/);
-    const wxRows = Number(/(\d+) rows/.exec(own.notes.find((l) => l.startsWith("webex USER report")) ?? "")?.[1]);
     const pcLines = Number(/(\d+) lines/.exec(pcNotes[0] ?? "")?.[1]);
-    if (!Number.isNaN(wxBare)) metrics.push({ name: "webex: end to end ÷ bare csv-parse time", value: round(wxTime / ((wxRows / wxBare) * 1000), 2), unit: "(includes generating and sending the report)" });
+    // Not set against the bare loop yet: the statement's 2,000 lines are customer × SKU sums, and how many
+    // of the generated rows the gateway read for them is not verified (its time is below the bare loop's
+    // for all of them). Left visibly open in BENCHMARKS.md.
+    if (!Number.isNaN(wxBare)) metrics.push({ name: "webex: end to end ÷ bare csv-parse time", value: "not compared (rows read unverified)", goal: "to verify" });
     if (!Number.isNaN(pcBare)) metrics.push({ name: "partner invoice: end to end ÷ bare gunzip + JSON.parse time", value: round(pcTime / ((pcLines / pcBare) * 1000), 2), unit: "(includes the export and the blob downloads)" });
     return metrics;
   },
