@@ -34,6 +34,12 @@ export interface StoredLines extends LineSource {
   dispose(): void;
 }
 
+/** A source's lines that match `filter`, a page at a time and in order: only one page is held at once. */
+export async function* linePages(source: LineSource, filter: LineFilter, pageSize: number): AsyncGenerator<InvoiceLineRecord[]> {
+  const count = await source.count(filter);
+  for (let offset = 0; offset < count; offset += pageSize) yield await source.page(filter, offset, pageSize);
+}
+
 export function lineMatches(line: InvoiceLineRecord, filter: LineFilter): boolean {
   return (
     (!filter.companyKey || line.companyKey === filter.companyKey) &&

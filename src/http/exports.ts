@@ -18,9 +18,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { stringify } from "csv-stringify/sync";
-import type { GraphQLError, GraphQLResolveInfo } from "graphql";
+import type { GraphQLError } from "graphql";
 import { denialOf } from "../auth/roles";
 import { scopeAllows } from "../domain/connector";
+import { linePages } from "../domain/line-source";
 import type { InvoiceLineRecord, Vendor } from "../domain/model";
 import { moneyText } from "../domain/money";
 import { reasonsOf } from "../pricing/price-book";
@@ -29,6 +30,7 @@ import { formatBillingPeriod, parseBillingPeriod, periodIndex, periodOf, type Bi
 import type { GatewayContext } from "../graphql/context";
 import type { GatewayMetrics } from "../metrics";
 import { globalId } from "../graphql/ids";
+import { errorPathInfo } from "../graphql/resolvers/access";
 import { lineSourcesAcross } from "../graphql/resolvers/query.resolver";
 import type { InvoiceLineFilter } from "../graphql/types/inputs";
 
@@ -74,8 +76,8 @@ type Row = Record<Column, string | null>;
 const PAGE = 1000;
 const PARAMS = new Set(["period", "format", "customerId", "vendor", "connectionId"]);
 const VENDORS = new Set<Vendor>(["KEEPER", "WEBEX", "MICROSOFT"]);
-/** Where partial errors of an export are filed (the resolvers' `info.path` for a GraphQL field). */
-const EXPORT_INFO = { path: { prev: undefined, key: "export", typename: undefined } } as unknown as GraphQLResolveInfo;
+/** Where partial errors of an export are filed. */
+const EXPORT_INFO = errorPathInfo("export");
 
 export class ExportRequestError extends Error {
   constructor(
@@ -226,10 +228,8 @@ async function streamRows(
     for (const e of errors) if (!(await write(res, `${JSON.stringify({ type: "error", ...e })}\n`))) return;
   }
   for (const { invoice, filter } of sources) {
-    const source = invoice.lineSource();
-    const count = await source.count(filter);
-    for (let offset = 0; offset < count; offset += PAGE) {
-      const rows = (await source.page(filter, offset, PAGE)).map((line) => rowOf(ctx, line));
+    for await (const page of linePages(invoice.lineSource(), filter, PAGE)) {
+      const rows = page.map((line) => rowOf(ctx, line));
       const chunk =
         request.format === "csv"
           ? stringify(rows.map((r) => EXPORT_COLUMNS.map((c) => r[c] ?? "")))

@@ -19,6 +19,14 @@ export function connectorFor(ctx: GatewayContext, connectionId: string): VendorC
   return connector;
 }
 
+/**
+ * Where errors of work done outside a GraphQL field's resolution (an export, a mutation's lookup) are
+ * filed: the partial-error helpers read only `info.path`.
+ */
+export function errorPathInfo(key: string): GraphQLResolveInfo {
+  return { path: { prev: undefined, key, typename: undefined } } as unknown as GraphQLResolveInfo;
+}
+
 /** Runs one task per connection or partner; failures degrade only their own part, as errors beside the data. */
 export async function gather<T>(ctx: GatewayContext, info: GraphQLResolveInfo, tasks: Array<() => Promise<T[]>>): Promise<T[]> {
   const settled = await Promise.allSettled(tasks.map((t) => t()));

@@ -1,6 +1,7 @@
 /** Customer.billing: a customer's month across vendors, priced by the price book (src/pricing). */
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Ctx, FieldResolver, Info, Resolver, Root } from "type-graphql";
+import { linePages } from "../../domain/line-source";
 import { moneyOrNull } from "../../domain/money";
 import type { BillingPeriod } from "../../domain/period";
 import { BillingAccumulator, type BillingCurrencyFigures, type BillingCurrencyTotals } from "../../pricing/billing";
@@ -37,10 +38,8 @@ export class CustomerBillingResolver {
     const acc = new BillingAccumulator();
     const directoryCustomer = ctx.directory.get(customer.id) ?? null;
     for (const { invoice, filter } of (await lineSourcesAcross(ctx, info, period, { customerId: customer.id })) ?? []) {
-      const source = invoice.lineSource();
-      const count = await source.count(filter);
-      for (let offset = 0; offset < count; offset += BILLING_PAGE) {
-        for (const line of await source.page(filter, offset, BILLING_PAGE)) {
+      for await (const page of linePages(invoice.lineSource(), filter, BILLING_PAGE)) {
+        for (const line of page) {
           // The line's own customer (the directory's join); the one asked for, whose filter selected it.
           acc.add(line, ctx.priceBook.price(line, ctx.directory.customerOfLine(line) ?? directoryCustomer));
         }

@@ -9,6 +9,7 @@ import { Arg, Ctx, Field, FieldResolver, Info, InputType, Int, ObjectType, Query
 import { Access } from "../../auth/roles";
 import type { DirectoryCustomer } from "../../customers/directory";
 import { BadUserInputError } from "../../domain/errors";
+import { linePages } from "../../domain/line-source";
 import type { InvoiceLineRecord } from "../../domain/model";
 import { Dec, money } from "../../domain/money";
 import { monthOverMonth, mrrSeries, type ProductMonth } from "../../domain/month-over-month";
@@ -39,10 +40,8 @@ async function forEachLine(
 ): Promise<void> {
   const asked = customerId ? (ctx.directory.get(customerId) ?? null) : null;
   for (const { invoice, filter } of (await lineSourcesAcross(ctx, info, period, customerId ? { customerId } : null)) ?? []) {
-    const source = invoice.lineSource();
-    const count = await source.count(filter);
-    for (let offset = 0; offset < count; offset += PAGE) {
-      for (const line of await source.page(filter, offset, PAGE)) visit(line, ctx.directory.customerOfLine(line) ?? asked);
+    for await (const page of linePages(invoice.lineSource(), filter, PAGE)) {
+      for (const line of page) visit(line, ctx.directory.customerOfLine(line) ?? asked);
     }
   }
 }

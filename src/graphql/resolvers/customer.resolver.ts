@@ -11,6 +11,7 @@ import type { DirectoryCustomer } from "../../customers/directory";
 import { Matcher, type Suggestion } from "../../customers/matching";
 import { BadUserInputError } from "../../domain/errors";
 import type { ExternalId, Vendor as VendorValue } from "../../domain/model";
+import { linePages } from "../../domain/line-source";
 import { periodOf, previousPeriod, type BillingPeriod } from "../../domain/period";
 import type { GatewayContext } from "../context";
 import { parseGlobalId } from "../ids";
@@ -23,7 +24,7 @@ import { RelayConnection } from "../types/connection.factory";
 import { InvoiceLineConnection, ManagedCompany } from "../types/entities.type";
 import { Vendor } from "../types/enums";
 import { PageArgs } from "../types/inputs";
-import { gather, rootPartnerNode, visibleConnectors } from "./access";
+import { errorPathInfo, gather, rootPartnerNode, visibleConnectors } from "./access";
 import { currencyTotal } from "./entities.resolver";
 import { companiesOf, companyById, invoiceLinesAcross, lineSourcesAcross, partnersInScope, statementOf } from "./query.resolver";
 
@@ -186,7 +187,7 @@ function companiesOfStatement(invoice: InvoiceNode): CompanyNode[] {
 }
 
 /** Where errors of a mutation's company lookup are filed. */
-const COMPANY_LOOKUP = { path: { prev: undefined, key: "companyId", typename: undefined } } as unknown as GraphQLResolveInfo;
+const COMPANY_LOOKUP = errorPathInfo("companyId");
 
 /** The company a mutation names, from its vendor (its ids are what gets linked); BAD_USER_INPUT when the vendor does not know it. */
 async function companyOf(ctx: GatewayContext, companyId: string): Promise<CompanyNode> {
@@ -325,10 +326,8 @@ export class CustomerResolver {
     let lines = 0;
     let withoutAmount = 0;
     for (const { invoice, filter } of (await lineSourcesAcross(ctx, info, period, { customerId: customer.id })) ?? []) {
-      const source = invoice.lineSource();
-      const count = await source.count(filter);
-      for (let offset = 0; offset < count; offset += TOTALS_PAGE) {
-        for (const line of await source.page(filter, offset, TOTALS_PAGE)) {
+      for await (const page of linePages(invoice.lineSource(), filter, TOTALS_PAGE)) {
+        for (const line of page) {
           lines++;
           if (line.amount === null || line.currency === null) withoutAmount++;
           acc.add(line.currency, line.amount, line.tax, line.total);
@@ -353,12 +352,10 @@ async function linesPerCustomer(
       try {
         const invoice = await statementOf(ctx, info, partner, period);
         if (!invoice) return;
-        const source = invoice.lineSource();
-        const total = await source.count({});
         const perCustomer = counts.get(partner.connectionId) ?? new Map<string, number>();
         counts.set(partner.connectionId, perCustomer);
-        for (let offset = 0; offset < total; offset += TOTALS_PAGE) {
-          for (const line of await source.page({}, offset, TOTALS_PAGE)) {
+        for await (const page of linePages(invoice.lineSource(), {}, TOTALS_PAGE)) {
+          for (const line of page) {
             const customer = line.companyKey === null ? null : ctx.directory.customerOfLine(line);
             if (customer) perCustomer.set(customer.id, (perCustomer.get(customer.id) ?? 0) + 1);
           }
