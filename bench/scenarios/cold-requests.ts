@@ -10,17 +10,16 @@
 import "reflect-metadata";
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
-import { createGateway } from "../../src/gateway";
-import { createLogger } from "../../src/logger";
-import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox, type SandboxOptions } from "../../src/sandbox";
+import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, type SandboxOptions } from "../../src/sandbox";
 import type { CallRecord, SimulatorHandle } from "../../src/simulator-kit";
+import { sandboxGateway } from "./sandbox-figures";
 
 export type SandboxGateway = Awaited<ReturnType<typeof coldSandboxGateway>>;
 
 /** A sandbox gateway in this process; `post` times one GraphQL request with the given caller token. */
 export async function coldSandboxGateway(options: Pick<SandboxOptions, "latencyMs" | "overrides"> = {}) {
-  const sandbox = await startSandbox(options);
-  const gateway = await createGateway({ config: sandbox.config, logger: createLogger({ level: "silent" }), sandbox: { devToken: sandbox.devToken } });
+  const started = await sandboxGateway(options);
+  const { sandbox, gateway } = started;
   const post = async (payload: string, token: string) => {
     const started = process.hrtime.bigint();
     const res = await request(gateway.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: payload });
@@ -35,7 +34,7 @@ export async function coldSandboxGateway(options: Pick<SandboxOptions, "latencyM
     gateway,
     post,
     /** Calls every simulator has seen so far. */
-    upstream: () => sandbox.simulators.reduce((n, s) => n + s.calls.count(), 0),
+    upstream: started.upstream,
     /** Each simulator's number of calls so far, for `callsSince`. */
     mark: () => new Map(sandbox.simulators.map((s) => [s, s.calls.count()] as const)),
     /** The calls each simulator saw after `mark()`, by simulator name. */
@@ -44,7 +43,7 @@ export async function coldSandboxGateway(options: Pick<SandboxOptions, "latencyM
     },
     /** Stops the gateway and the simulators; a second call waits for the first. */
     close(): Promise<void> {
-      closing ??= gateway.stop().then(() => sandbox.close());
+      closing ??= started.close();
       return closing;
     },
   };

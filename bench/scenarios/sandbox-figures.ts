@@ -15,16 +15,16 @@ import { lastMonth, operationsDir } from "../../src/graphql/examples";
 import { DEFAULT_LIMITS, operationCost } from "../../src/graphql/limits";
 import { buildGatewaySchema } from "../../src/graphql/schema";
 import { createLogger } from "../../src/logger";
-import { startSandbox } from "../../src/sandbox";
+import { startSandbox, type SandboxOptions } from "../../src/sandbox";
 import { generateCurrentUsage } from "../../src/vendors/keeper/simulator/fixtures";
 import { round, seriesFromAutocannon, type Metric, type Scenario, type ScenarioContext } from "../harness";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;
 
-/** A sandbox gateway in this process, and a timed POST to it. */
-export async function sandboxGateway(options: { latencyMs?: number } = {}) {
-  const sandbox = await startSandbox({ latencyMs: options.latencyMs });
+/** A sandbox gateway in this process (with simulator latency and configuration overrides), and a timed POST to it. */
+export async function sandboxGateway(options: Pick<SandboxOptions, "latencyMs" | "overrides"> = {}) {
+  const sandbox = await startSandbox(options);
   const gateway = await createGateway({ config: sandbox.config, logger: createLogger({ level: "silent" }), sandbox: { devToken: sandbox.devToken } });
   const headers = { "content-type": "application/json", authorization: `Bearer ${sandbox.devToken}` };
   const upstream = () => sandbox.simulators.reduce((n, s) => n + s.calls.count(), 0);

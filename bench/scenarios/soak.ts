@@ -12,12 +12,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
-import { createGateway } from "../../src/gateway";
 import { lastMonth, operationsDir } from "../../src/graphql/examples";
-import { createLogger } from "../../src/logger";
-import { SANDBOX_AUDIENCE, SANDBOX_ISSUER, startSandbox } from "../../src/sandbox";
+import { SANDBOX_AUDIENCE, SANDBOX_ISSUER } from "../../src/sandbox";
 import type { Fault } from "../../src/simulator-kit";
 import { round, seriesFromAutocannon, type Metric, type Scenario } from "../harness";
+import { sandboxGateway } from "./sandbox-figures";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require("autocannon") as (opts: Record<string, unknown>) => Promise<any>;
@@ -106,8 +105,8 @@ export const soak: Scenario = {
     const warmupSeconds = smoke ? 1 : 10;
     // Short TTLs: the tenants' entries expire during the run, so cold reads recur at a bounded cache size
     // (the default 60 s and 5 min would leave the run warm after its first minute).
-    const sandbox = await startSandbox({ overrides: { cache: { ttlSeconds: { currentUsage: 10, accounts: 10, openPeriod: 15 } } } });
-    const gateway = await createGateway({ config: sandbox.config, logger: createLogger({ level: "silent" }), sandbox: { devToken: sandbox.devToken } });
+    const g = await sandboxGateway({ overrides: { cache: { ttlSeconds: { currentUsage: 10, accounts: 10, openPeriod: 15 } } } });
+    const { sandbox, gateway } = g;
     try {
       const token = (tenant: string) =>
         signCallerToken(sandbox.callerSecret, { issuer: SANDBOX_ISSUER, audience: SANDBOX_AUDIENCE, subject: `soak-${tenant}`, tenant, connections: "*", roles: ["billing:read"], expiresIn: "2h" });
@@ -183,7 +182,7 @@ export const soak: Scenario = {
       const routes = () => Object.assign({}, ...sandbox.simulators.map((s, i) => Object.fromEntries(Object.entries(s.calls.byRoute()).map(([r, n]) => [`${sandbox.config.connections[i]?.id ?? i} ${r}`, n]))));
       const routesAtEnd: Record<string, number> = routes();
       const settleStarted = Date.now();
-      await settle(() => sandbox.simulators.reduce((n, s) => n + s.calls.count(), 0));
+      await settle(g.upstream);
       const settledMs = Date.now() - settleStarted;
       const routesAfter: Record<string, number> = routes();
       const tail = Object.entries(routesAfter)
@@ -226,8 +225,7 @@ export const soak: Scenario = {
       ];
       return { metrics, latencies: [seriesFromAutocannon(`${connections} clients, mixed, faults`, result.latency)], notes };
     } finally {
-      await gateway.stop();
-      await sandbox.close();
+      await g.close();
     }
   },
 };
