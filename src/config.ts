@@ -330,6 +330,8 @@ const fileSchema = z
     introspection: z.boolean().optional(),
     /** The playground on GET /graphql; off unless set (the sandbox turns it on). */
     playground: z.boolean().optional(),
+    /** Serve /graphql as an Apollo Federation v2 subgraph (`_service`, `_entities`, entity keys); off unless set. */
+    subgraph: z.boolean().optional(),
     /** "safelist": only schema/operations (and trustedDocumentsFile's hashes) run. */
     trustedDocuments: z.enum(["off", "safelist"]).optional(),
     /** A JSON file of allowed document hashes: an array of sha256 hex strings, or codegen's persisted-documents object (hash -> text). */
@@ -465,6 +467,8 @@ export interface GatewayConfig {
   audit: { maxEntries: number };
   introspection: boolean;
   playground: boolean;
+  /** Served as an Apollo Federation v2 subgraph (graphql/federation.ts). */
+  subgraph: boolean;
   trustedDocuments: TrustedDocumentsConfig;
   /** Where /metrics is served and how it is protected; absent: not served (sandbox: open). */
   metrics?: MetricsAccessConfig;
@@ -590,6 +594,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     headers: Object.fromEntries(Object.entries(cfg.tracing.headers ?? {}).map(([name, value]) => [name, secret(value, `tracing.headers.${name}`)])),
   };
   const customerDirectory = directoryConfig(cfg, problems);
+  // A router writes its own operations to a subgraph (one per query plan step): no safelist of ours holds them.
+  if (cfg.subgraph && cfg.trustedDocuments === "safelist") {
+    problems.push('subgraph: a subgraph runs the operations its router plans, which no safelist holds: use trustedDocuments "off" and safelist at the router');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const t = cfg.cache?.ttlSeconds ?? {};
@@ -627,6 +635,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     audit: { maxEntries: cfg.audit?.maxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES },
     introspection: cfg.introspection ?? false,
     playground: cfg.playground ?? false,
+    subgraph: cfg.subgraph ?? false,
     trustedDocuments: { mode: cfg.trustedDocuments ?? "off", hashes: cfg.trustedDocumentsFile ? readHashes(cfg.trustedDocumentsFile) : [] },
     metrics,
     tracing,

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApolloServer, HeaderMap } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import { createCallerAuthenticator, makeScope } from "./auth/caller";
@@ -39,6 +39,7 @@ import { createTracing, type RequestSpan } from "./tracing";
 import { GatewayMetrics } from "./metrics";
 import { ConnectorRegistry } from "./graphql/registry";
 import { buildGatewaySchema } from "./graphql/schema";
+import { buildSubgraphGatewaySchema } from "./graphql/federation";
 import { createDeadline } from "./http/deadline";
 import type { Deadline } from "./domain/connector";
 import { createDispatcher } from "./http/upstream";
@@ -233,7 +234,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const tracing = createTracing(config.tracing, logger);
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await buildGatewaySchema(),
+    schema: config.subgraph ? await buildSubgraphGatewaySchema() : await buildGatewaySchema(),
     introspection: config.introspection,
     // limits.ts: bounds checked before execution. The token bound stops the parser itself.
     parseOptions: { maxTokens: config.limits.maxTokens },
@@ -251,6 +252,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Our own playground replaces Apollo's landing page (which loads from a CDN); HTTP cache hints are not used.
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo adds inline traces to a subgraph's answers on a router's request; they would carry
+      // unmasked error details and timings past formatError. Not used.
+      ApolloServerPluginInlineTraceDisabled(),
       // Safelist first: an operation not allowed is refused before its cost or input is looked at.
       gatewayPluginTrustedDocuments(config.trustedDocuments),
       // A company-scoped caller's operation may not touch the partner's fields: refused (403) before anything runs.

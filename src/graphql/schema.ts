@@ -62,6 +62,8 @@ export function requireAccessRules(schema: GraphQLSchema): GraphQLSchema {
         continue;
       }
       const access = `Role: ${rule.role}${rule.company ? " (company-scoped callers too, for their own company)" : ""}.`;
+      // Idempotent: a schema rebuilt from this one's SDL (the federation subgraph) already says it.
+      if (field.description?.endsWith(access)) continue;
       field.description = field.description ? `${field.description}\n\n${access}` : access;
     }
   }

@@ -1,10 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderSchema } from "../../src/graphql/emit-schema";
+import { renderSchema, renderSubgraphSchema } from "../../src/graphql/emit-schema";
 
-describe("schema/schema.graphql", () => {
-  it("is in sync with the code (run `npm run schema` after changing types)", async () => {
-    const committed = readFileSync(join(__dirname, "..", "..", "schema", "schema.graphql"), "utf8");
-    expect(committed).toBe(await renderSchema());
+const committed = (name: string) => readFileSync(join(__dirname, "..", "..", "schema", name), "utf8");
+
+describe("the checked-in schemas are in sync with the code (run `npm run schema` after changing types)", () => {
+  it("schema/schema.graphql", async () => {
+    expect(committed("schema.graphql")).toBe(await renderSchema());
+  });
+
+  it("schema/subgraph.graphql (the federation subgraph's SDL)", async () => {
+    expect(committed("subgraph.graphql")).toBe(await renderSubgraphSchema());
   });
 });

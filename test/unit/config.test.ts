@@ -94,6 +94,15 @@ describe("configuration", () => {
     expect(problems({ ...valid, rateLimit: { requests: 0, windowSeconds: 10 } })).toEqual([expect.stringMatching(/^rateLimit/)]);
   });
 
+  it("serves a federation subgraph only when asked, and not with a safelist of its own (the router plans the operations)", () => {
+    expect(parseConfig(valid, env).subgraph).toBe(false);
+    expect(parseConfig({ ...valid, subgraph: true }, env).subgraph).toBe(true);
+    expect(problems({ ...valid, subgraph: true, trustedDocuments: "safelist" })).toEqual([
+      'subgraph: a subgraph runs the operations its router plans, which no safelist holds: use trustedDocuments "off" and safelist at the router',
+    ]);
+    expect(problems({ ...valid, subgraph: "yes" })).toEqual(["subgraph: Expected boolean, received string"]);
+  });
+
   it("reads the file named by GATEWAY_CONFIG and reports a file that is not JSON", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     writeFileSync(join(dir, "ok.json"), JSON.stringify(valid));

@@ -23,6 +23,7 @@ import { formatBillingPeriod, periodIndex, periodOf, type BillingPeriod } from "
 import type { GatewayContext } from "../context";
 import { checkIdKeys, checkStringId } from "../../vendors/id-shapes";
 import { parseGlobalId, type IdType } from "../ids";
+import { ENTITIES } from "../federation";
 import { checkFirst, decodeCursor } from "../pagination";
 import { coercedVariables } from "../variables";
 
@@ -115,6 +116,35 @@ function checkId(ctx: GatewayContext, name: string, value: string, idKind: IdTyp
   if (problem) problems.push(`${name}: "${value.slice(0, 80)}" is ${problem}`);
 }
 
+/**
+ * A subgraph's `_entities(representations:)`: what a router sends. A representation a router could not
+ * have built from this subgraph's SDL (not an object, not one of its entities, no id, an id of another
+ * kind or not of its vendor's shape) refuses the request. A connection outside the caller's scope does
+ * not: a router batches many references in one request, so that one resolves to null with its own error
+ * (as the reference resolver finds it) and the others are answered.
+ */
+function checkRepresentations(ctx: GatewayContext, value: unknown, problems: string[]): void {
+  const items = Array.isArray(value) ? value : [value];
+  items.forEach((item, i) => {
+    const at = `representations[${i}]`;
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return void problems.push(`${at}: not an object`);
+    const { __typename: typename, id } = item as Record<string, unknown>;
+    const entity = typeof typename === "string" && Object.hasOwn(ENTITIES, typename) ? ENTITIES[typename] : undefined;
+    if (!entity) return void problems.push(`${at}.__typename: not an entity of this subgraph (${Object.keys(ENTITIES).join(", ")})`);
+    if (typeof id !== "string" || id === "") return void problems.push(`${at}.id: a non-empty string is required`);
+    if (!entity.idKind) {
+      if (id.length > 256) problems.push(`${at}.id: longer than 256 characters`);
+      return;
+    }
+    const parsed = parseGlobalId(id);
+    if (typeof parsed === "string") return void problems.push(`${at}.id: ${parsed}`);
+    if (parsed.type !== entity.idKind) return void problems.push(`${at}.id: expected a ${entity.idKind} id, got a ${parsed.type} id`);
+    const connector = visibleConnector(ctx, parsed.connectionId);
+    const problem = connector && checkIdKeys(connector.info.api, parsed.type, parsed.keys);
+    if (problem) problems.push(`${at}.id: "${id.slice(0, 80)}" is ${problem}`);
+  });
+}
+
 export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
@@ -136,6 +166,7 @@ export function gatewayPluginInputCheck(): ApolloServerPlugin<GatewayContext> {
                 const arg = typeInfo.getArgument();
                 if (!arg) return;
                 const value = valueFromAST(node.value, arg.type, coerced.coerced);
+                if (arg.name === "representations" && typeInfo.getFieldDef()?.name === "_entities") return void checkRepresentations(contextValue, value, problems);
                 const idKind = arg.name === "id" ? ID_KIND_BY_FIELD[typeInfo.getFieldDef()?.name ?? ""] : undefined;
                 checkValue(contextValue, arg.type, arg.name, value, problems, idKind);
               },
