@@ -5,18 +5,16 @@
  * Dockerfile runs what a build makes, as a non-root user, on the Node the package declares, and copies
  * only files that exist and that the build context keeps.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { promisify } from "node:util";
 // yaml 2 is in node_modules through @graphql-codegen/cli (pinned in package.json and the lockfile):
 // the compose file is read as Compose reads it (merge keys included), not by matching its text.
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfigFile } from "../../src/config";
 import { operationsDir } from "../../src/graphql/examples";
 import { all, copiesOf, envOf, execForm, inImage, last, readDockerfile } from "../helpers/dockerfile";
+import { buildDist } from "../helpers/build";
 
-const run = promisify(execFile);
 const root = join(__dirname, "..", "..");
 const deployDir = join(root, "deploy");
 const CONFIG = join(deployDir, "gateway.json");
@@ -194,7 +192,7 @@ describe("deploy/compose.yaml", () => {
 describe("Dockerfile", () => {
   beforeAll(async () => {
     // The CMD's target is what a build makes: build as `npm run build` does (incremental).
-    await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], { cwd: root });
+    await buildDist();
   }, BUILD_MS);
 
   it("builds in one stage and runs in another, on the Node major package.json declares", () => {

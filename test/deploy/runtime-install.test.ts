@@ -16,6 +16,7 @@ import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
 import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimulator } from "../../src/vendors/keeper-msp/simulator/server";
 import { all, copiesOf, envOf, execForm, inImage, last, readDockerfile, type Stage } from "../helpers/dockerfile";
+import { buildDist } from "../helpers/build";
 
 const run = promisify(execFile);
 const root = join(__dirname, "..", "..");
@@ -43,7 +44,7 @@ let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 let url = "";
 
 beforeAll(async () => {
-  await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], { cwd: root });
+  await buildDist();
   app = mkdtempSync(join(tmpdir(), "runtime-stage-"));
   work = mkdtempSync(join(tmpdir(), "runtime-stage-config-"));
   // The image's WORKDIR is this temp directory.

@@ -3,12 +3,11 @@
  * GATEWAY_CONFIG, over real HTTP): what one instance did, the other sees. The vendors are simulators in
  * this process, so each check reads what they (or Redis) saw; the processes know them only by URL.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { createClient } from "@keyv/redis";
 import { request } from "undici";
 import { signCallerToken } from "../../src/auth/caller";
@@ -20,8 +19,8 @@ import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimul
 import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../../src/vendors/microsoft-partner-billing/simulator/server";
 import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "../../src/vendors/webex-wholesale/simulator/server";
 import { freePort, startRedis, stopRedis } from "../helpers/redis-server";
+import { buildDist } from "../helpers/build";
 
-const run = promisify(execFile);
 const root = join(__dirname, "..", "..");
 // The first build of a fresh checkout compiles everything; on a busy two-core machine that takes a while.
 const BUILD_MS = 180_000;
@@ -159,7 +158,7 @@ function callCounts(): Record<string, number> {
 }
 
 beforeAll(async () => {
-  await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], { cwd: root });
+  await buildDist();
   work = mkdtempSync(join(tmpdir(), "two-instances-"));
   const port = await freePort();
   redis = await startRedis(port);
