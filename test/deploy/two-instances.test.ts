@@ -66,6 +66,8 @@ let redisUrl = "";
 let keeper: KeeperMspSimulator;
 let webex: WebexSimulator;
 let partnerCenter: PartnerBillingSimulator;
+/** The Partner Center simulator's invoices (one a month for the last six), as the config maps them. */
+let billedInvoices: ReturnType<typeof sandboxInvoices> = [];
 const simulators: SimulatorHandle[] = [];
 const instances: Instance[] = [];
 let a: Instance;
@@ -169,8 +171,8 @@ beforeAll(async () => {
   // Reports complete on the first poll: the report test asks for a creation, not for waiting.
   webex = await createWebexSimulator({ pollsToComplete: 1 });
   simulators.push(webex);
-  const invoices = sandboxInvoices(new Date());
-  partnerCenter = await createPartnerBillingSimulator({ invoices, pollsToComplete: 1, retryAfterSeconds: 1, linesPerBlob: 100 });
+  billedInvoices = sandboxInvoices(new Date());
+  partnerCenter = await createPartnerBillingSimulator({ invoices: billedInvoices, pollsToComplete: 1, retryAfterSeconds: 1, linesPerBlob: 100 });
   simulators.push(partnerCenter);
 
   const config = {
@@ -193,7 +195,7 @@ beforeAll(async () => {
         clientId: PARTNER_BILLING_SANDBOX.clientId,
         clientSecret: { env: "PARTNER_CENTER_CLIENT_SECRET" },
         tokenUrl: `${partnerCenter.url}/${PARTNER_BILLING_SANDBOX.tenantId}/oauth2/v2.0/token`,
-        invoices: Object.fromEntries(invoices.map((i) => [i.period, i.invoiceId])),
+        invoices: Object.fromEntries(billedInvoices.map((i) => [i.period, i.invoiceId])),
       },
     ],
     customerDirectory: { mappingFile: SANDBOX_MAPPING_FILE, dataDir: join(work, "data") },
@@ -283,7 +285,7 @@ describe("two gateway processes on one Redis", () => {
       expect(again.body.data!.requestBillingReport.id).toBe(reports[0].body.data!.requestBillingReport.id);
       expect(webex.calls.count("create-report")).toBe(creates + 1);
 
-      const billed = sandboxInvoices(new Date())[1];
+      const billed = billedInvoices[1];
       const invoice = `query($p: BillingPeriod!) { invoice(partnerId: "${PARTNER_CENTER}", period: $p) { documentId totals { currency lines total { amount } } } }`;
       const exportsBefore = partnerCenter.calls.count("billed-export");
       partnerCenter.faults.next("billed-export", { delayMs: 500 });
