@@ -27,6 +27,8 @@ const secretField = z.union([
   z.object({ env: z.string().min(1, "must name an environment variable") }).strict(),
 ]);
 
+const REDIS_URL = /^rediss?:\/\//;
+
 const connectionId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -281,7 +283,10 @@ const fileSchema = z
       .optional(),
     cache: z
       .object({
-        redisUrl: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+        /** A literal, or `{ "env": NAME }`: a URL with a password in it is a secret. */
+        redisUrl: z
+          .union([z.string().regex(REDIS_URL, "must be a redis:// or rediss:// URL"), z.object({ env: z.string().min(1, "must name an environment variable") }).strict()])
+          .optional(),
         redisTimeouts: z
           .object({
             commandMs: z.number().int().positive(),
@@ -453,8 +458,8 @@ export interface GatewayConfig {
   priceBook: PriceBookConfig;
   customerDirectory: CustomerDirectoryConfig;
   ttls: CacheTtls;
-  /** Redis for the response cache; in-memory when absent. */
-  redisUrl?: string;
+  /** Redis for the response cache; in-memory when absent. A Secret: its password must never print. */
+  redisUrl?: Secret;
   /** How long the gateway waits on Redis before it treats it as down (see RedisTimeouts). */
   redisTimeouts: RedisTimeouts;
   http: HttpSettings;
@@ -593,6 +598,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     sampleRatio: cfg.tracing.sampleRatio ?? 1,
     headers: Object.fromEntries(Object.entries(cfg.tracing.headers ?? {}).map(([name, value]) => [name, secret(value, `tracing.headers.${name}`)])),
   };
+  const redisUrl = cfg.cache?.redisUrl === undefined ? undefined : secret(cfg.cache.redisUrl, "cache.redisUrl");
+  // Checked here for a URL from the environment too; the message does not repeat it (it may hold a password).
+  if (redisUrl && redisUrl.reveal() !== "" && !REDIS_URL.test(redisUrl.reveal())) problems.push("cache.redisUrl: must be a redis:// or rediss:// URL");
   const customerDirectory = directoryConfig(cfg, problems);
   // A router writes its own operations to a subgraph (one per query plan step): no safelist of ours holds them.
   if (cfg.subgraph && cfg.trustedDocuments === "safelist") {
@@ -609,7 +617,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     customers: cfg.customers,
     priceBook: cfg.priceBook ?? EMPTY_PRICE_BOOK_CONFIG,
     customerDirectory,
-    redisUrl: cfg.cache?.redisUrl,
+    redisUrl,
     redisTimeouts: { ...DEFAULT_REDIS_TIMEOUTS, ...cfg.cache?.redisTimeouts },
     ttls: {
       currentUsageMs: s(t.currentUsage, DEFAULT_TTLS.currentUsageMs),

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       host,
       shutdownGraceMs: graceMs,
       processMetrics: true,
-      cacheStore: config.redisUrl ? createRedisStore(config.redisUrl, config.redisTimeouts) : undefined,
+      cacheStore: config.redisUrl ? createRedisStore(config.redisUrl.reveal(), config.redisTimeouts) : undefined,
       storeGuard: { timeoutMs: config.redisTimeouts.commandMs, probeIntervalMs: config.redisTimeouts.probeIntervalMs },
     });
     logger.info({ url: gateway.graphqlUrl, connections: config.connections.map((c) => c.id) }, "gateway listening");

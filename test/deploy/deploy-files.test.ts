@@ -111,7 +111,7 @@ describe("deploy/gateway.json", () => {
     expect(configEnv.length).toBeGreaterThan(0);
     const config = loadConfigFile(CONFIG, dummyEnv());
     // Production settings: a shared store, no sandbox conveniences, a protected /metrics, a rate limit.
-    expect(config.redisUrl).toMatch(/^redis:\/\//);
+    expect(config.redisUrl?.reveal()).toMatch(/^redis:\/\//);
     expect(config.playground).toBe(false);
     expect(config.introspection).toBe(false);
     expect(config.metrics?.token?.reveal()).toBe("dummy-metrics_token");
@@ -170,7 +170,7 @@ describe("deploy/compose.yaml", () => {
   });
 
   it("has the Redis the config names, with persistence on a volume, and a healthcheck on every service", () => {
-    const host = new URL(loadConfigFile(CONFIG, dummyEnv()).redisUrl!).hostname;
+    const host = new URL(loadConfigFile(CONFIG, dummyEnv()).redisUrl!.reveal()).hostname;
     const redis = compose.services[host];
     expect(redis?.image).toMatch(/^redis:/);
     const command = Array.isArray(redis.command) ? redis.command.join(" ") : String(redis.command);

@@ -94,6 +94,17 @@ describe("configuration", () => {
     expect(problems({ ...valid, rateLimit: { requests: 0, windowSeconds: 10 } })).toEqual([expect.stringMatching(/^rateLimit/)]);
   });
 
+  it("takes the Redis URL from the environment, keeps it out of every printout, and checks it without repeating it", () => {
+    const url = "redis://gateway:s3cret-pass@redis.internal:6379";
+    const cfg = parseConfig({ ...valid, cache: { redisUrl: { env: "GW_REDIS_URL" } } }, { ...env, GW_REDIS_URL: url });
+    expect(cfg.redisUrl!.reveal()).toBe(url);
+    expect(`${String(cfg.redisUrl)} ${JSON.stringify(cfg)}`).not.toContain("s3cret-pass");
+    expect(parseConfig({ ...valid, cache: { redisUrl: "redis://127.0.0.1:6379" } }, env).redisUrl!.reveal()).toBe("redis://127.0.0.1:6379");
+    expect(problems({ ...valid, cache: { redisUrl: { env: "GW_REDIS_URL" } } })).toEqual(["cache.redisUrl: environment variable GW_REDIS_URL is not set"]);
+    const wrong = problems({ ...valid, cache: { redisUrl: { env: "GW_REDIS_URL" } } }, { ...env, GW_REDIS_URL: "http://user:s3cret-pass@redis" });
+    expect(wrong).toEqual(["cache.redisUrl: must be a redis:// or rediss:// URL"]);
+  });
+
   it("serves a federation subgraph only when asked, and not with a safelist of its own (the router plans the operations)", () => {
     expect(parseConfig(valid, env).subgraph).toBe(false);
     expect(parseConfig({ ...valid, subgraph: true }, env).subgraph).toBe(true);
