@@ -30,7 +30,7 @@ import { companyById, statementOf } from "./resolvers/query.resolver";
 import { findPartner } from "./resolvers/access";
 import { buildGatewaySchema, requireAccessRules } from "./schema";
 
-/** The Federation spec version the subgraph SDL links, and what it imports from it. */
+/** The Federation spec the subgraph SDL links (it imports `@key` from it). */
 export const FEDERATION_SPEC_URL = "https://specs.apollo.dev/federation/v2.7";
 
 /** A representation as a router sends it in `_entities(representations:)`. */
