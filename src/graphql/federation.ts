@@ -20,13 +20,13 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { createResolversMap } from "type-graphql";
-import { ACCESS_EXTENSION, AccessDeniedError, denialOf, type AccessRule } from "../auth/roles";
+import { ACCESS_EXTENSION, denialOf, type AccessRule } from "../auth/roles";
 import { parseBillingPeriod } from "../domain/period";
 import type { DirectoryCustomer } from "../customers/directory";
 import type { GatewayContext } from "./context";
 import { parseGlobalId, type IdType } from "./ids";
 import type { CompanyNode, InvoiceNode, PartnerNode } from "./nodes";
-import { companyById, statementOf } from "./resolvers/query.resolver";
+import { assertOwnCompany, companyById, statementOf } from "./resolvers/query.resolver";
 import { findPartner } from "./resolvers/access";
 import { buildGatewaySchema, requireAccessRules } from "./schema";
 
@@ -48,12 +48,9 @@ type ReferenceResolver = (reference: Reference, ctx: GatewayContext, info: Graph
 interface EntityDefinition {
   /** The global id kind of its `id` (graphql/ids.ts); null for directory customers, whose ids are the directory's own. */
   idKind: IdType | null;
+  /** The @Access rule of the root field it stands for, checked before each reference is resolved. */
+  rule: AccessRule;
   resolveReference: ReferenceResolver;
-}
-
-/** A company-scoped caller reaches only its own ManagedCompany through a reference, as through the root fields. */
-function partnerLevelOnly(ctx: GatewayContext, typename: string): void {
-  if (ctx.scope.company) throw new AccessDeniedError(`A company-scoped caller cannot resolve a ${typename}`, { companyScoped: true });
 }
 
 /**
@@ -72,29 +69,27 @@ function keysOf(reference: Reference, kind: IdType): string[] | null {
 export const ENTITIES: Record<string, EntityDefinition> = {
   Partner: {
     idKind: "partner",
+    rule: { role: "billing:read" },
     async resolveReference(reference, ctx): Promise<PartnerNode | null> {
-      partnerLevelOnly(ctx, "Partner");
       const keys = keysOf(reference, "partner");
       return keys ? findPartner(ctx, keys[0], keys[1]) : null;
     },
   },
   ManagedCompany: {
     idKind: "company",
+    rule: { role: "billing:read", company: true },
     async resolveReference(reference, ctx): Promise<CompanyNode | null> {
       const keys = keysOf(reference, "company");
       if (!keys) return null;
       const [connectionId, partnerKey, companyKey] = keys;
-      const own = ctx.scope.company;
-      if (own && (own.connectionId !== connectionId || own.partnerKey !== partnerKey || own.companyKey !== companyKey)) {
-        throw new AccessDeniedError("A company-scoped caller sees only its own company", { companyScoped: true });
-      }
+      assertOwnCompany(ctx, connectionId, partnerKey, companyKey);
       return companyById(ctx, connectionId, partnerKey, companyKey);
     },
   },
   Customer: {
     idKind: null,
+    rule: { role: "billing:read" },
     async resolveReference(reference, ctx): Promise<DirectoryCustomer | null> {
-      partnerLevelOnly(ctx, "Customer");
       const customer = ctx.directory.get(reference.id);
       // A copy: the subgraph library marks what a reference resolves to with its __typename, and the
       // snapshot's records are shared by every request.
@@ -103,8 +98,8 @@ export const ENTITIES: Record<string, EntityDefinition> = {
   },
   Invoice: {
     idKind: "invoice",
+    rule: { role: "billing:read" },
     async resolveReference(reference, ctx, info): Promise<InvoiceNode | null> {
-      partnerLevelOnly(ctx, "Invoice");
       const keys = keysOf(reference, "invoice");
       if (!keys) return null;
       const [connectionId, partnerKey, periodText] = keys;
@@ -194,7 +189,14 @@ export function toSubgraph(base: GraphQLSchema): GraphQLSchema {
   const resolvers: Record<string, Record<string, unknown>> = {};
   for (const [name, value] of Object.entries(createResolversMap(base))) resolvers[subgraphName(name)] = value as Record<string, unknown>;
   for (const [typename, entity] of Object.entries(ENTITIES)) {
-    resolvers[typename] = { ...resolvers[typename], __resolveReference: entity.resolveReference };
+    // The root field's rule, as type-graphql's authChecker applies it there (a company-scoped caller
+    // reaches only a ManagedCompany, its own, checked by the resolver as managedCompany(id) does).
+    const resolveReference: ReferenceResolver = async (reference, ctx, info) => {
+      const denial = denialOf(ctx.scope, entity.rule);
+      if (denial) throw denial;
+      return entity.resolveReference(reference, ctx, info);
+    };
+    resolvers[typename] = { ...resolvers[typename], __resolveReference: resolveReference };
   }
   const subgraph = buildSubgraphSchema({ typeDefs: subgraphTypeDefs(base), resolvers: resolvers as never });
 

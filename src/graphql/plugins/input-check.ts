@@ -92,8 +92,12 @@ function visibleConnector(ctx: GatewayContext, connectionId: string) {
   return connector && scopeAllows(ctx.scope, connectionId) ? connector : undefined;
 }
 
-/** A connection id, or a global id: of the kind expected, on a connection the caller sees, with keys of that vendor's shape. */
-function checkId(ctx: GatewayContext, name: string, value: string, idKind: IdType | undefined, problems: string[]): void {
+/**
+ * A connection id, or a global id: of the kind expected, on a connection the caller sees, with keys of
+ * that vendor's shape. With `outOfScope: "leave"`, a connection the caller does not see is not a problem
+ * here (nor are its keys checked): the resolver refuses that one id on its own.
+ */
+function checkId(ctx: GatewayContext, name: string, value: string, idKind: IdType | undefined, problems: string[], outOfScope: "refuse" | "leave" = "refuse"): void {
   if (name === "connectionId") {
     if (!visibleConnector(ctx, value)) problems.push(`${name}: unknown connection "${value.slice(0, 64)}"`);
     return;
@@ -109,7 +113,7 @@ function checkId(ctx: GatewayContext, name: string, value: string, idKind: IdTyp
   }
   const connector = visibleConnector(ctx, parsed.connectionId);
   if (!connector) {
-    problems.push(`${name}: unknown connection "${parsed.connectionId.slice(0, 64)}"`);
+    if (outOfScope === "refuse") problems.push(`${name}: unknown connection "${parsed.connectionId.slice(0, 64)}"`);
     return;
   }
   const problem = checkIdKeys(connector.info.api, parsed.type, parsed.keys);
@@ -132,16 +136,8 @@ function checkRepresentations(ctx: GatewayContext, value: unknown, problems: str
     const entity = typeof typename === "string" && Object.hasOwn(ENTITIES, typename) ? ENTITIES[typename] : undefined;
     if (!entity) return void problems.push(`${at}.__typename: not an entity of this subgraph (${Object.keys(ENTITIES).join(", ")})`);
     if (typeof id !== "string" || id === "") return void problems.push(`${at}.id: a non-empty string is required`);
-    if (!entity.idKind) {
-      if (id.length > 256) problems.push(`${at}.id: longer than 256 characters`);
-      return;
-    }
-    const parsed = parseGlobalId(id);
-    if (typeof parsed === "string") return void problems.push(`${at}.id: ${parsed}`);
-    if (parsed.type !== entity.idKind) return void problems.push(`${at}.id: expected a ${entity.idKind} id, got a ${parsed.type} id`);
-    const connector = visibleConnector(ctx, parsed.connectionId);
-    const problem = connector && checkIdKeys(connector.info.api, parsed.type, parsed.keys);
-    if (problem) problems.push(`${at}.id: "${id.slice(0, 80)}" is ${problem}`);
+    if (entity.idKind) checkId(ctx, `${at}.id`, id, entity.idKind, problems, "leave");
+    else if (id.length > 256) problems.push(`${at}.id: longer than 256 characters`);
   });
 }
 

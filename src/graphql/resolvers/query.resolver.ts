@@ -101,7 +101,7 @@ export async function companyById(ctx: GatewayContext, connectionId: string, par
 }
 
 /** A company-scoped caller asks only about its own company. */
-function assertOwnCompany(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): void {
+export function assertOwnCompany(ctx: GatewayContext, connectionId: string, partnerKey: string, companyKey: string): void {
   const own = ctx.scope.company;
   if (own && (own.connectionId !== connectionId || own.partnerKey !== partnerKey || own.companyKey !== companyKey)) {
     throw new AccessDeniedError("A company-scoped caller sees only its own company", { companyScoped: true });
