@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SCENARIOS } from "../../bench/scenarios";
+import { buildDist } from "../helpers/build";
 
 const run = promisify(execFile);
 const root = join(__dirname, "..", "..");
@@ -17,7 +18,7 @@ const SLOW_MS = 300_000;
 it("runs every scenario at the smoke size and writes the table, the JSON, the chart and the Markdown", async () => {
   const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
   try {
-    await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.build.json"], { cwd: root });
+    await buildDist();
     const { stdout } = await run(process.execPath, ["--expose-gc", join(root, "dist", "bench", "run.js")], {
       cwd: root,
       env: { ...process.env, BENCH_SIZE: "smoke", BENCH_OUT: out, NODE_ENV: "production" },

@@ -19,6 +19,7 @@ import { createKeeperMspSimulator, KEEPER_MSP_SANDBOX_TOKEN, type KeeperMspSimul
 import { createPartnerBillingSimulator, PARTNER_BILLING_SANDBOX, type PartnerBillingSimulator } from "../../src/vendors/microsoft-partner-billing/simulator/server";
 import { createWebexSimulator, WEBEX_SANDBOX_TOKEN, type WebexSimulator } from "../../src/vendors/webex-wholesale/simulator/server";
 import { freePort, startRedis, stopRedis } from "../helpers/redis-server";
+import { until } from "../helpers/until";
 import { buildDist } from "../helpers/build";
 
 const root = join(__dirname, "..", "..");
@@ -72,14 +73,6 @@ const simulators: SimulatorHandle[] = [];
 const instances: Instance[] = [];
 let a: Instance;
 let b: Instance;
-
-async function until(what: string, ms: number, check: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function logRecords(instance: Instance): Array<Record<string, any>> {
   return instance.output

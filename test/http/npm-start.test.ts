@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { request } from "undici";
+import { until } from "../helpers/until";
 
 const root = join(__dirname, "..", "..");
 // The first start after a change compiles the sources; on a busy two-core machine that takes a while.
@@ -17,14 +18,6 @@ function groupAlive(pgid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, ms: number, check: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
